@@ -1,0 +1,59 @@
+"""kpikit: create, compute and review KPIs in Jupyter.
+
+The top level is deliberately light: names are imported on first use, so ``import kpikit``
+pulls in neither pandas-heavy code nor matplotlib, ipywidgets or papermill.
+
+Example:
+    >>> import kpikit
+    >>> spec = kpikit.load_spec("data/kpis.yml")  # doctest: +SKIP
+    >>> kpikit.compute(spec, grain="quarter", by=["channel"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from kpikit.errors import KpikitError
+
+if TYPE_CHECKING:
+    from kpikit._load import lint_spec, load_spec
+    from kpikit.engine import compute, last_complete_period
+    from kpikit.scorecard import scorecard
+    from kpikit.spec import Kpi, Spec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Kpi",
+    "KpikitError",
+    "Spec",
+    "__version__",
+    "compute",
+    "last_complete_period",
+    "lint_spec",
+    "load_spec",
+    "scorecard",
+]
+
+_LAZY = {
+    "Kpi": "kpikit.spec",
+    "Spec": "kpikit.spec",
+    "compute": "kpikit.engine",
+    "last_complete_period": "kpikit.engine",
+    "lint_spec": "kpikit._load",
+    "load_spec": "kpikit._load",
+    "scorecard": "kpikit.scorecard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kpikit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

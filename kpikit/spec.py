@@ -1,0 +1,179 @@
+"""The KPI spec: sources, objectives and KPIs as immutable values.
+
+A spec is declarative data, read from YAML by :func:`load_spec` and computed by the engine.
+Version 1 is a user-facing contract: later versions add keys, never rename these.
+
+Example:
+    >>> import kpikit
+    >>> spec = kpikit.load_spec("data/kpis.yml")  # doctest: +SKIP
+    >>> spec.kpi("revenue").direction  # doctest: +SKIP
+    'up'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpikit._expr import Measure, Node
+from kpikit.errors import KpikitError, did_you_mean
+
+__all__ = [
+    "CADENCES",
+    "DIRECTIONS",
+    "KPI_TYPES",
+    "UNITS",
+    "Kpi",
+    "Objective",
+    "Source",
+    "Spec",
+    "Target",
+]
+
+#: The twelve KPI descriptors. They overlap: a KPI usually carries several.
+KPI_TYPES = (
+    "quantitative",
+    "qualitative",
+    "leading",
+    "lagging",
+    "input",
+    "output",
+    "process",
+    "practical",
+    "directional",
+    "actionable",
+    "financial",
+    "outcome",
+)
+UNITS = ("count", "currency", "percent", "ratio", "score", "duration")
+DIRECTIONS = ("up", "down")
+CADENCES = ("daily", "weekly", "monthly", "quarterly", "yearly")
+
+
+class _Value:
+    """Mixin: ``_replace(**changes)`` that rejects unknown fields (frozen dataclasses)."""
+
+    def _replace(self, **changes: Any) -> Any:
+        names = {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            fields = ", ".join(sorted(names))
+            raise TypeError(f"{type(self).__name__} has no field {unknown[0]!r}; fields: {fields}")
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class Source(_Value):
+    """A table the KPIs read: a CSV or Parquet file and its time column."""
+
+    id: str
+    path: Path
+    time: str
+    columns: tuple[str, ...] = ()
+    line: int = 0
+
+    @property
+    def format(self) -> str:
+        """``csv`` or ``parquet``, from the file's suffix."""
+        return self.path.suffix.lower().lstrip(".")
+
+
+@dataclass(frozen=True)
+class Objective(_Value):
+    """A business goal that KPIs serve (the "why" of a KPI, like the O of an OKR)."""
+
+    id: str
+    title: str
+    owner: str | None = None
+    description: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Target(_Value):
+    """A target value to reach by a date (a target with a time frame)."""
+
+    value: float
+    by: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Kpi(_Value):
+    """One KPI: what to aggregate from which source, and how to judge it.
+
+    A KPI is either a plain ``measure`` or a ratio of ``numerator`` over ``denominator``, both
+    aggregated within each period and segment before dividing.
+    """
+
+    id: str
+    name: str
+    source: str
+    unit: str
+    direction: str
+    measure: Measure | None = None
+    numerator: Measure | None = None
+    denominator: Measure | None = None
+    filter: Node | None = None
+    filter_text: str | None = None
+    description: str | None = None
+    objective: str | None = None
+    types: tuple[str, ...] = ()
+    target: Target | None = None
+    cadence: str | None = None
+    owner: str | None = None
+    line: int = 0
+
+    @property
+    def is_ratio(self) -> bool:
+        """True when the KPI is numerator / denominator."""
+        return self.numerator is not None
+
+    @property
+    def definition(self) -> str:
+        """The formula in words, e.g. ``sum(attributed_sales) / sum(spend)``."""
+        if self.numerator is not None and self.denominator is not None:
+            text = f"{self.numerator.text} / {self.denominator.text}"
+        else:
+            text = self.measure.text if self.measure else ""
+        if self.filter_text:
+            text += f" where {self.filter_text}"
+        return text
+
+
+@dataclass(frozen=True)
+class Spec(_Value):
+    """A whole KPI spec file, validated."""
+
+    path: Path
+    version: int
+    sources: Mapping[str, Source]
+    objectives: Mapping[str, Objective]
+    kpis: Mapping[str, Kpi]
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        """The KPI with this id; a clear error with a did-you-mean hint if there is none."""
+        try:
+            return self.kpis[kpi_id]
+        except KeyError:
+            raise KpikitError(
+                f"no KPI '{kpi_id}' in {self.path.name}",
+                expected="one of " + ", ".join(sorted(self.kpis)),
+                found=kpi_id,
+                hint=did_you_mean(kpi_id, self.kpis),
+            ) from None
+
+    def select(self, kpi_ids: tuple[str, ...] | list[str] | None) -> list[Kpi]:
+        """The KPIs with these ids in spec order (all when ``kpi_ids`` is empty or None)."""
+        if not kpi_ids:
+            return list(self.kpis.values())
+        wanted = [self.kpi(k).id for k in kpi_ids]
+        return [k for k in self.kpis.values() if k.id in wanted]
+
+    def kpis_for(self, objective_id: str | None) -> list[Kpi]:
+        """The KPIs that serve an objective (None: those that serve none)."""
+        return [k for k in self.kpis.values() if k.objective == objective_id]
