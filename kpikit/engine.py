@@ -1,0 +1,341 @@
+"""Compute KPIs from a spec: one tidy row per KPI, period and segment.
+
+The engine is written on narwhals, so the same code runs on pandas (the default) and, later,
+on Polars, DuckDB or Spark. For each source it makes ONE pass: it selects the period key, the
+segment columns and one prepared column per distinct (measure, filter) pair, groups once and
+aggregates with simple sums, counts, means, mins and maxes (conditional aggregation: a KPI's
+filter becomes ``when(filter).then(column)``). Only the few aggregated rows reach Python, where
+periods are labelled and ratios divided.
+
+Rules the result keeps:
+
+- A ratio KPI is Σ numerator / Σ denominator within each period and segment, never a mean of row
+  ratios. A zero or missing denominator gives value NaN (numerator and denominator are still
+  reported, so the reader sees why), never 0 or infinity.
+- Rows whose segment value is missing form their own segment (NA in the segment column), so
+  additive KPIs summed over segments equal the ungrouped total.
+- A timestamp belongs to its calendar day (in its own time zone). Periods in which a source has
+  no rows at all are absent (no time spine yet); a period with rows but none matching a KPI's
+  filter gives 0 for sums and counts and NaN for means, mins and maxes.
+- Filters use SQL logic for missing values: ``region != 'north'`` does not match a row without a
+  region; ``region is null`` (or ``in (..., null)``) selects those rows.
+- Rows without a time are left out of every period, with a warning.
+
+Example:
+    >>> import kpikit
+    >>> kpikit.compute("data/kpis.yml", grain="quarter", kpis=["revenue"]).head(2)  # doctest: +SKIP
+           kpi   period       value  numerator  denominator
+    0  revenue  2023-Q4   946150.87        NaN          NaN
+    1  revenue  2024-Q1  2039692.64        NaN          NaN
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import narwhals as nw
+
+from kpikit import periods
+from kpikit._data import check_columns, column_names, filter_expr, prepare, read_source, to_pandas
+from kpikit._expr import Measure, columns
+from kpikit.errors import DataError, ParameterError, did_you_mean
+from kpikit.spec import Kpi, Source, Spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["OUTPUT_COLUMNS", "compute", "last_complete_period"]
+
+OUTPUT_COLUMNS = ("kpi", "period", "value", "numerator", "denominator")
+_TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
+_PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
+
+
+def compute(
+    spec: Spec | str | Path,
+    *,
+    grain: str = "month",
+    by: str | Sequence[str] = (),
+    kpis: Sequence[str] | str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Compute KPIs per period (and segment) into a tidy table.
+
+    Args:
+        spec: a :class:`~kpikit.spec.Spec` or the path of a spec file.
+        grain: ``day``, ``week`` (ISO), ``month``, ``quarter`` or ``year``.
+        by: segment column(s), e.g. ``"channel"`` or ``["channel", "region"]``.
+        kpis: KPI ids to compute (default: all, in spec order).
+        start: first period label to keep, of the same grain (inclusive).
+        end: last period label to keep, of the same grain (inclusive).
+        data: ``{source_id: frame}`` used instead of reading those sources' files, e.g. a
+            notebook's pandas DataFrame (any frame narwhals accepts). It is never modified.
+
+    Returns:
+        A pandas DataFrame with columns ``kpi, period, <by...>, value, numerator, denominator``
+        (``value``, ``numerator`` and ``denominator`` float64; ``numerator`` and ``denominator``
+        NaN for non-ratio KPIs), sorted by KPI in spec order, period, then segments (missing
+        last), with a fresh RangeIndex.
+
+    Raises:
+        ParameterError: unknown grain or source id in ``data``, bad ``by`` or period labels.
+        KpikitError: unknown KPI id.
+        DataError: a file or column is missing or a column has the wrong type.
+
+    Example:
+        >>> table = compute("data/kpis.yml", grain="month", kpis=["revenue"])  # doctest: +SKIP
+        >>> table.loc[table.period == "2026-11", "value"]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
+    segments = _segments(by)
+    chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
+    window = periods.bounds(grain, start, end)
+    _check_data_ids(spec, data)
+    by_source: dict[str, list[Kpi]] = {}
+    for kpi in chosen:
+        by_source.setdefault(kpi.source, []).append(kpi)
+    for sid, group in by_source.items():  # fail fast, before reading any file
+        known = column_names(data[sid]) if sid in data else list(spec.sources[sid].columns)
+        _check_segments(known, segments, spec.sources[sid], group)
+    parts = []
+    for sid, group in by_source.items():
+        native = data[sid] if sid in data else read_source(spec.sources[sid])
+        parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, window))
+    order = {kpi.id: i for i, kpi in enumerate(chosen)}
+    table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
+    table = table.assign(_order=table["kpi"].map(order)).sort_values(
+        ["_order", "period", *segments], na_position="last", kind="stable"
+    )
+    return table[["kpi", "period", *segments, *OUTPUT_COLUMNS[2:]]].reset_index(drop=True)
+
+
+def last_complete_period(
+    spec: Spec | str | Path, grain: str = "month", *, data: Mapping[str, Any] | None = None
+) -> str:
+    """The last period that every source used by the spec's KPIs covers completely.
+
+    For each source, the last period whose last day is on or before the source's latest date;
+    then the earliest of those, so no KPI is judged on a partial period.
+
+    Example:
+        >>> last_complete_period("data/kpis.yml", "month")  # doctest: +SKIP
+        '2026-11'
+    """
+    spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
+    _check_data_ids(spec, data)
+    labels = []
+    for sid in dict.fromkeys(kpi.source for kpi in spec.kpis.values()):
+        source = spec.sources[sid]
+        frame = prepare(source, data[sid] if sid in data else read_source(source))
+        latest = to_pandas(frame.select(nw.col(source.time).max()))[source.time].iloc[0]
+        if latest is None or latest != latest:  # None or NaT
+            raise DataError(f"source '{sid}' has no dated rows", expected="at least one row")
+        labels.append(periods.last_complete(latest.date(), grain))
+    return min(labels)
+
+
+def _as_spec(spec: Spec | str | Path) -> Spec:
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, str | Path):
+        from kpikit._load import load_spec
+
+        return load_spec(spec)
+    raise ParameterError(
+        "spec must be a Spec or a path",
+        expected="kpikit.Spec, str or Path",
+        found=type(spec).__name__,
+        hint="kpikit.load_spec('data/kpis.yml')",
+    )
+
+
+def _segments(by: str | Sequence[str]) -> list[str]:
+    names = [by] if isinstance(by, str) else list(by)
+    for name in names:
+        if not isinstance(name, str) or name in OUTPUT_COLUMNS or name.startswith("__kpikit"):
+            raise ParameterError(
+                f"cannot group by {name!r}",
+                expected="column names other than " + ", ".join(OUTPUT_COLUMNS),
+                found=repr(name),
+                hint="rename that column in the data",
+            )
+    if len(set(names)) < len(names):
+        raise ParameterError(
+            "by= lists a column twice", expected="distinct names", found=str(names)
+        )
+    return names
+
+
+def _check_data_ids(spec: Spec, data: dict[str, Any]) -> None:
+    for sid in data:
+        if sid not in spec.sources:
+            raise ParameterError(
+                f"data= names an unknown source '{sid}'",
+                expected="one of " + ", ".join(spec.sources),
+                found=repr(sid),
+                hint=did_you_mean(str(sid), spec.sources),
+            )
+
+
+def _check_segments(
+    known: list[str], segments: list[str], source: Source, group: list[Kpi]
+) -> None:
+    if not known:
+        return
+    for name in segments:
+        if name not in known:
+            ids = ", ".join(k.id for k in group)
+            hint = did_you_mean(name, known)
+            raise DataError(
+                f"cannot group KPI(s) {ids} by '{name}': source '{source.id}' has no such column",
+                expected="one of " + ", ".join(known),
+                found=name,
+                hint=(hint + " Or p" if hint else "P")
+                + f"ick KPIs from sources that have '{name}' "
+                "(kpis=[...] or --kpi)",
+            )
+
+
+def _period_key(time: str, grain: str) -> Any:
+    if grain == "week":  # narwhals has no "1w": number the Monday as days since 1970-01-01
+        since = nw.col(time).dt.truncate("1d") - dt.datetime.combine(_EPOCH, dt.time())
+        return since.dt.total_seconds() // 86_400 - nw.col(time).dt.weekday() + 1
+    return nw.col(time).dt.truncate(_TRUNCATE[grain])
+
+
+def _compute_source(
+    source: Source,
+    kpis: list[Kpi],
+    native: Any,
+    grain: str,
+    segments: list[str],
+    window: tuple[dt.date | None, dt.date | None],
+) -> list[pd.DataFrame]:
+    import pandas as pd
+
+    _check_segments(column_names(native), segments, source, kpis)
+    for kpi in kpis:
+        measures = [m for m in (kpi.measure, kpi.numerator, kpi.denominator) if m is not None]
+        needed = [m.column for m in measures if m.column] + sorted(
+            columns(kpi.filter) if kpi.filter else []
+        )
+        check_columns(native, needed, source.id, f"KPI '{kpi.id}'")
+    frame = prepare(source, native)
+    schema, time = frame.collect_schema(), source.time
+    if window[0] is not None:
+        frame = frame.filter(nw.col(time) >= dt.datetime.combine(window[0], dt.time()))
+    if window[1] is not None:
+        frame = frame.filter(
+            nw.col(time) < dt.datetime.combine(window[1] + dt.timedelta(1), dt.time())
+        )
+    plan = _Plan(schema, source)
+    handles = {
+        kpi.id: [plan.add(m, kpi) for m in (kpi.measure, kpi.numerator, kpi.denominator) if m]
+        for kpi in kpis
+    }
+    keys = [_PERIOD, *segments]
+    prepared = frame.select(_period_key(time, grain).alias(_PERIOD), *segments, *plan.columns)
+    result = to_pandas(prepared.group_by(keys, drop_null_keys=False).agg(*plan.aggs))
+    undated = result[_PERIOD].isna()
+    if undated.any():
+        count = int(result.loc[undated, "__kpikit_rows"].sum())
+        warnings.warn(
+            f"{count} row(s) of source '{source.id}' have no '{time}' and are left out of every "
+            "period",
+            UserWarning,
+            stacklevel=3,
+        )
+        result = result.loc[~undated]
+    names = {k: periods.label(_as_day(k, grain), grain) for k in result[_PERIOD].unique()}
+    body = {"period": result[_PERIOD].map(names), **{s: result[s] for s in segments}}
+    out = []
+    for kpi in kpis:
+        values = [plan.resolve(result, h) for h in handles[kpi.id]]
+        if kpi.is_ratio:
+            num, den = values
+            value = num / den.where(den != 0)  # zero or missing denominator: NaN
+        else:
+            value, num = values[0], pd.Series(float("nan"), index=result.index)
+            den = num
+        ratio = {"value": value, "numerator": num, "denominator": den}
+        out.append(pd.DataFrame({"kpi": kpi.id, **body, **ratio}))
+    return out
+
+
+def _as_day(key: Any, grain: str) -> dt.date:
+    """The first day of a period from its group key (a Monday's day number for weeks)."""
+    if grain == "week":
+        return _EPOCH + dt.timedelta(days=int(key))
+    return key.date() if isinstance(key, dt.datetime) else key
+
+
+class _Plan:
+    """The prepared columns and simple aggregations for one source's single group_by pass."""
+
+    def __init__(self, schema: Any, source: Source) -> None:
+        self.schema, self.source = schema, source
+        self.columns: list[Any] = []
+        self.aggs: list[Any] = [nw.len().alias("__kpikit_rows")]
+        self._seen: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def add(self, measure: Measure, kpi: Kpi) -> tuple[str, ...]:
+        """Register a measure under a KPI's filter; return the handle to read its result."""
+        key = (measure.func, measure.column, kpi.filter)
+        if key in self._seen:
+            return self._seen[key]
+        name = f"__kpikit_{len(self._seen)}"
+        where = f"KPI '{kpi.id}' (source '{self.source.id}')"
+        mask = filter_expr(kpi.filter, self.schema, where) if kpi.filter else None
+        func, column = measure.func, measure.column
+        if column is None:  # count(): rows (that match the filter)
+            if mask is None:
+                self.aggs.append(nw.len().alias(name))
+            else:
+                self.columns.append(mask.cast(nw.Int64).alias(name))
+                self.aggs.append(nw.col(name).sum())
+            handle: tuple[str, ...] = ("plain", name)
+        elif func in ("count", "count_distinct"):  # values present (in rows that match)
+            keep = ~nw.col(column).is_null() if mask is None else mask & ~nw.col(column).is_null()
+            if func == "count":
+                self.columns.append(keep.cast(nw.Int64).alias(name))
+                self.aggs.append(nw.col(name).sum())
+                handle = ("plain", name)
+            else:  # n_unique counts null as a value: subtract it where there is one
+                self.columns.append(nw.when(keep).then(nw.col(column)).alias(name))
+                self.columns.append((~keep).cast(nw.Int64).alias(name + "n"))
+                self.aggs += [nw.col(name).n_unique(), nw.col(name + "n").max()]
+                handle = ("distinct", name, name + "n")
+        else:
+            dtype = self.schema[column]
+            if not (dtype.is_numeric() or dtype in (nw.Boolean, nw.Object)):
+                raise DataError(
+                    f"KPI '{kpi.id}' takes {func}() of column '{column}' of source "
+                    f"'{self.source.id}'",
+                    expected="a column of numbers",
+                    found=f"a column of type {dtype}",
+                    hint="check the measure names the right column",
+                )
+            values = nw.col(column).cast(nw.Float64)
+            self.columns.append(
+                (values if mask is None else nw.when(mask).then(values)).alias(name)
+            )
+            self.aggs.append(getattr(nw.col(name), func)())
+            handle = ("sum" if func == "sum" else "plain", name)
+        self._seen[key] = handle
+        return handle
+
+    @staticmethod
+    def resolve(result: pd.DataFrame, handle: tuple[str, ...]) -> pd.Series:
+        """The float64 values of a handle in the aggregated rows."""
+        if handle[0] == "distinct":
+            return (result[handle[1]] - result[handle[2]]).astype("float64")
+        values = result[handle[1]].astype("float64")
+        return values.fillna(0.0) if handle[0] == "sum" else values  # a sum of no values is 0
