@@ -1,0 +1,109 @@
+"""The scorecard: every KPI for one period, beside the previous period and its target.
+
+This is the analysis layer's first piece: it reads the engine's tidy table and adds the
+comparison an analyst makes at every check-in. Change is judged by the KPI's ``direction``:
+a fall in a ``down`` KPI (say, cost per click) is better.
+
+Example:
+    >>> import kpikit
+    >>> card = kpikit.scorecard("data/kpis.yml", period="2026-11")  # doctest: +SKIP
+    >>> list(card.columns)[:4]  # doctest: +SKIP
+    ['kpi', 'name', 'objective', 'objective_title']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kpikit import periods
+from kpikit.errors import ParameterError
+from kpikit.spec import Spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SCORECARD_COLUMNS", "scorecard"]
+
+SCORECARD_COLUMNS = (
+    "kpi", "name", "objective", "objective_title", "unit", "direction",
+    "value", "previous", "change", "change_pct", "better", "target", "target_by",
+)  # fmt: skip
+
+
+def scorecard(
+    spec: Spec | str | Path,
+    *,
+    period: str,
+    data: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Every KPI's value for ``period`` with the previous period, the change and the target.
+
+    Args:
+        spec: a loaded spec or the path of a spec file.
+        period: a period label; its form sets the grain (``2026-11`` is a month,
+            ``2026-Q3`` a quarter).
+        data: optional frames that replace the sources' files, by source id.
+
+    Returns:
+        One row per KPI in spec order with the columns in :data:`SCORECARD_COLUMNS`.
+        ``change_pct`` is empty when the previous value is missing, zero or negative;
+        ``better`` is empty when there is no change to judge.
+    """
+    import pandas as pd
+
+    from kpikit._load import load_spec
+    from kpikit.engine import compute
+
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if not isinstance(period, str):
+        raise ParameterError(
+            "period must be text", expected="a label such as 2026-11", found=repr(period)
+        )
+    grain, _, _ = periods.parse_period(period)
+    before = periods.previous(period, 1)
+    values = compute(spec, grain=grain, start=before, end=period, data=data)
+    wide = values.pivot_table(
+        index="kpi", columns="period", values="value", aggfunc="first", dropna=False
+    )
+    rows = []
+    for kpi in spec.kpis.values():
+        value = _cell(wide, kpi.id, period)
+        previous = _cell(wide, kpi.id, before)
+        change = value - previous
+        change_pct = change / previous if previous > 0 else float("nan")
+        if pd.isna(change) or change == 0:
+            better: Any = pd.NA
+        else:
+            better = bool(change > 0) if kpi.direction == "up" else bool(change < 0)
+        objective = spec.objectives.get(kpi.objective) if kpi.objective else None
+        rows.append(
+            {
+                "kpi": kpi.id,
+                "name": kpi.name,
+                "objective": kpi.objective,
+                "objective_title": objective.title if objective else None,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "value": value,
+                "previous": previous,
+                "change": change,
+                "change_pct": change_pct,
+                "better": better,
+                "target": kpi.target.value if kpi.target else float("nan"),
+                "target_by": kpi.target.by.isoformat() if kpi.target and kpi.target.by else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
+    frame["better"] = frame["better"].astype("boolean")
+    for column in ("value", "previous", "change", "change_pct", "target"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def _cell(wide: pd.DataFrame, kpi_id: str, period: str) -> float:
+    if kpi_id in wide.index and period in wide.columns:
+        return float(wide.at[kpi_id, period])
+    return float("nan")
