@@ -1,0 +1,370 @@
+"""The ``kpikit`` command: compute KPIs, lint a spec, run the monthly report.
+
+Start-up stays lean: pandas, the engine, papermill and nbconvert are imported inside the
+subcommand that needs them, so ``kpikit --help`` answers at once.
+
+Exit status: 0 success; 1 ``lint`` found errors; 2 a usage error or any mistake in the spec, the
+data, the arguments or the report parameters (a :class:`~kpikit.errors.KpikitError`, shown as one
+line ``kpikit: error: ...`` without a traceback). Anything else is a bug in kpikit and keeps its
+traceback.
+
+Example:
+    >>> main(["lint", "data/kpis.yml"])  # doctest: +SKIP
+    data/kpis.yml: no problems
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kpikit import __version__
+from kpikit.errors import KpikitError, ParameterError
+from kpikit.periods import GRAINS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["build_parser", "main"]
+
+PROG = "kpikit"
+DEFAULT_SPEC = "data/kpis.yml"
+DEFAULT_TEMPLATE = "monthly_report"
+TEMPLATE_DIR = "templates"
+DEFAULT_OUTPUT_DIR = "reports"
+LAST_COMPLETE = "last-complete"
+FORMATS = ("table", "csv", "json")
+
+_DESCRIPTION = "Create, compute and review KPIs defined in a spec file (kpis.yml)."
+_EPILOG = """\
+exit status: 0 success, 1 `lint` found errors, 2 bad arguments or a problem in the spec, the
+data or the report parameters (one line on stderr: `kpikit: error: ...`).
+
+examples:
+  kpikit lint data/kpis.yml
+  kpikit compute data/kpis.yml --grain quarter --by channel --kpi revenue
+  kpikit compute data/kpis.yml --from 2026-01 --to 2026-06 --format csv -o h1.csv
+  kpikit report --period last-complete
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``kpikit`` command (also used to render ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+
+    compute = commands.add_parser(
+        "compute",
+        help="compute KPIs per period (and segment) and print the table",
+        description="Compute KPIs per period (and segment): one row per KPI, period and segment, "
+        "with the value and, for ratio KPIs, the numerator and denominator.",
+    )
+    compute.add_argument("spec", metavar="SPEC", help="the KPI spec file, e.g. data/kpis.yml")
+    compute.add_argument(
+        "--grain",
+        default="month",
+        metavar="G",
+        help=f"period length: {', '.join(GRAINS)} (default: month)",
+    )
+    compute.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="DIM",
+        help="segment by this column (repeat for several), e.g. --by channel",
+    )
+    compute.add_argument(
+        "--kpi",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="compute only this KPI (repeat for several; default: all)",
+    )
+    compute.add_argument(
+        "--from", dest="start", metavar="P", help="first period, e.g. 2026-01 (inclusive)"
+    )
+    compute.add_argument("--to", dest="end", metavar="P", help="last period (inclusive)")
+    compute.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table: aligned text with formatted values (default); csv: plain numbers, empty "
+        "cells for missing values; json: a list of records",
+    )
+    compute.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
+    compute.set_defaults(run=_compute)
+
+    lint = commands.add_parser(
+        "lint",
+        help="check a spec file and list every problem",
+        description="Check a KPI spec and print one line per problem: "
+        "FILE:LINE: KPI: error|warning: message. Exits 1 when there are errors.",
+    )
+    lint.add_argument("spec", metavar="SPEC", help="the KPI spec file, e.g. data/kpis.yml")
+    lint.set_defaults(run=_lint)
+
+    report = commands.add_parser(
+        "report",
+        help="run the report notebook for a month and export it as HTML",
+        description="Run a report template with papermill for one month, then export it as HTML "
+        "(code hidden, renders offline). Writes OUTPUT_DIR/<YYYY-MM>/<template>.ipynb and .html.",
+    )
+    report.add_argument(
+        "--period",
+        required=True,
+        metavar="YYYY-MM",
+        help=f"the reporting month, or '{LAST_COMPLETE}' for the last month every source covers",
+    )
+    report.add_argument(
+        "--spec",
+        metavar="SPEC",
+        help=f"the KPI spec file (default: {DEFAULT_SPEC})",
+    )
+    report.add_argument(
+        "--template",
+        default=DEFAULT_TEMPLATE,
+        metavar="NAME",
+        help=f"a template name in {TEMPLATE_DIR}/ or a notebook path (default: {DEFAULT_TEMPLATE})",
+    )
+    report.add_argument(
+        "--output-dir",
+        default=DEFAULT_OUTPUT_DIR,
+        metavar="DIR",
+        help=f"folder for the reports (default: {DEFAULT_OUTPUT_DIR})",
+    )
+    report.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines or progress bar on stderr"
+    )
+    report.set_defaults(run=_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kpikit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse has printed them
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    run: Callable[[argparse.Namespace], int] = args.run
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return run(args)
+        except KpikitError as exc:
+            print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    print(f"{PROG}: warning: {_one_line(str(message))}", file=file or sys.stderr)
+
+
+# --- compute -------------------------------------------------------------------------------------
+
+
+def _compute(args: argparse.Namespace) -> int:
+    from kpikit._load import load_spec
+    from kpikit.engine import compute
+
+    spec = load_spec(args.spec)
+    frame = compute(
+        spec,
+        grain=args.grain,
+        by=tuple(args.by),
+        kpis=list(args.kpi) or None,
+        start=args.start,
+        end=args.end,
+    )
+    if args.format == "csv":
+        text = frame.to_csv(index=False, na_rep="", lineterminator="\n")
+    elif args.format == "json":
+        text = _json(frame)
+    else:
+        units = {kpi.id: kpi.unit for kpi in spec.kpis.values()}
+        text = _table(frame, units)
+    if args.output:
+        path = _write_atomically(Path(args.output), text)
+        print(f"{PROG}: wrote {len(frame)} rows to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _json(frame: pd.DataFrame) -> str:
+    import json
+
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:
+    """Aligned text: labels left, numbers right, values formatted by their KPI's unit."""
+    from kpikit.fmt import format_segment, format_value
+
+    numbers = ("value", "numerator", "denominator")
+    columns = [str(c) for c in frame.columns]
+    rows: list[list[str]] = []
+    for record in frame.to_dict(orient="records"):
+        row = []
+        for column in columns:
+            cell: Any = record[column]
+            if column == "value":
+                row.append(format_value(cell, units.get(str(record["kpi"]), "count")))
+            elif column in numbers:
+                row.append(format_value(cell, "count"))
+            elif column in ("kpi", "period"):
+                row.append(str(cell))
+            else:
+                row.append(format_segment(cell))
+        rows.append(row)
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    right = [c in numbers for c in columns]
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(width) if is_right else cell.ljust(width)
+            for cell, width, is_right in zip(cells, widths, right, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(columns), *(line(r) for r in rows)]) + "\n"
+
+
+def _write_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then move it into place."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ParameterError(
+            "cannot write the output file",
+            expected="an existing folder",
+            found=f"no folder {folder}",
+            hint=f"create it first: mkdir -p {folder}",
+        )
+    temporary = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+# --- lint ----------------------------------------------------------------------------------------
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from kpikit._load import lint_spec
+
+    problems = lint_spec(args.spec)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings_ = len(problems) - errors
+    if not problems:
+        print(f"{args.spec}: no problems")
+    else:
+        print(
+            f"{args.spec}: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings_} warning{'s' * (warnings_ != 1)}",
+            file=sys.stderr,
+        )
+    return 1 if errors else 0
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _template(name: str) -> Path:
+    """A template name (``monthly_report``) in templates/, or a notebook path."""
+    is_path = name.endswith(".ipynb") or os.sep in name or "/" in name
+    path = Path(name) if is_path else Path(TEMPLATE_DIR) / f"{name}.ipynb"
+    if path.is_file():
+        return path
+    available = sorted(p.stem for p in Path(TEMPLATE_DIR).glob("*.ipynb"))
+    from kpikit.errors import did_you_mean
+
+    raise ParameterError(
+        "report template not found",
+        expected=f"a notebook in {TEMPLATE_DIR}/ or a path to one",
+        found=str(path),
+        hint=(did_you_mean(name, available) if available else None)
+        or (
+            f"templates: {', '.join(available)}"
+            if available
+            else "run kpikit from the project root"
+        ),
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from kpikit import periods
+    from kpikit._load import load_spec
+    from kpikit.engine import last_complete_period
+    from kpikit.report import read_parameters, run_report
+
+    template = _template(args.template)
+    spec_path = Path(args.spec or DEFAULT_SPEC)
+    spec = load_spec(spec_path)  # a broken spec fails here, before any kernel starts
+    period = args.period.strip()
+    if period == LAST_COMPLETE:
+        period = last_complete_period(spec, "month")
+    elif periods.parse_period(period)[0] != "month":
+        raise ParameterError(
+            "the report period must be a month",
+            expected=f"YYYY-MM such as 2026-11, or {LAST_COMPLETE}",
+            found=repr(args.period),
+        )
+    parameters: dict[str, Any] = {"period": period}
+    if "spec_path" in read_parameters(template):
+        # The kernel runs in the template's folder: pass the spec the CLI checked, absolute.
+        parameters["spec_path"] = str(spec_path.resolve())
+    result = run_report(
+        template,
+        parameters=parameters,
+        output_dir=Path(args.output_dir) / period,
+        progress=not args.quiet,
+    )
+    print(_shown(result.notebook))
+    if result.html is not None:
+        print(_shown(result.html))
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
