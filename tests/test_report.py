@@ -17,11 +17,9 @@ from kpikit.errors import ParameterError, ReportError
 from kpikit.report import (
     ExecutionFailed,
     ReportResult,
-    kpi_definitions,
     network_resources,
     read_parameters,
     run_report,
-    styled_table,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,29 +315,6 @@ def test_network_resources_finds_scripts_and_styles_but_not_links() -> None:
         "//fonts.example.com/a.css",
         "https://cdn.example.com/m.mjs",
     ]
-
-
-def test_kpi_definitions_lists_every_kpi_with_its_formula_and_owner() -> None:
-    from kpikit import load_spec
-
-    spec = load_spec(ROOT / "data" / "kpis.yml")
-    table = kpi_definitions(spec)
-    assert list(table.columns) == ["Objective", "KPI", "Definition", "Description", "Owner"]
-    assert len(table) == len(spec.kpis)
-    roas = table[table["KPI"] == "Return on ad spend"].iloc[0]
-    assert roas["Definition"] == "sum(attributed_sales) / sum(spend)"
-    assert roas["Owner"] == "Performance marketing lead"
-    assert table["Objective"].iloc[0] == "Grow online sales"
-
-
-def test_styled_table_hides_the_index_aligns_columns_and_is_deterministic() -> None:
-    table = pd.DataFrame({"KPI": ["Revenue", "Orders"], "Value": ["1,234", "56"]})
-    html = styled_table(table).to_html()
-    assert html == styled_table(table).to_html()  # no random ids: reports diff cleanly
-    assert re.search(r"th\.col0 \{\s*text-align: left;", html)
-    assert re.search(r"th\.col1 \{\s*text-align: right;", html)
-    assert "row_heading" not in html and ">0<" not in html
-    assert table.equals(pd.DataFrame({"KPI": ["Revenue", "Orders"], "Value": ["1,234", "56"]}))
 
 
 # --- real papermill runs -------------------------------------------------------------------------

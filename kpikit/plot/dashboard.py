@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from kpikit import periods
 from kpikit.errors import ParameterError
-from kpikit.fmt import EMPTY, format_change, format_value, is_empty, objective_groups
+from kpikit.fmt import EMPTY, format_change, format_value, is_empty
 from kpikit.plot import _style
 from kpikit.plot._frames import calendar, segment_columns, series
+from kpikit.tables import objective_groups
 
 if TYPE_CHECKING:
     import pandas as pd

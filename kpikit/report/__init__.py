@@ -3,8 +3,8 @@
 The runner checks a template's parameters (names and declared types) before any kernel starts,
 executes it with an injected executor (papermill by default), writes the notebook and the HTML
 atomically, and keeps the failed notebook as evidence when a cell raises. papermill and nbconvert
-are imported only when a report runs, so ``import kpikit.report`` stays cheap (templates import
-:func:`kpi_definitions` and :func:`styled_table` from here).
+are imported only when a report runs, so ``import kpikit.report`` stays cheap. The tables a
+template shows come from :mod:`kpikit.tables`.
 
 Example:
     >>> from kpikit.report import run_report
@@ -20,7 +20,6 @@ from kpikit.report._executor import ExecutionFailed, Executor, PapermillExecutor
 from kpikit.report._html import export_html, network_resources
 from kpikit.report._parameters import TemplateParameter, check_parameters, read_parameters
 from kpikit.report._runner import ReportResult, run_report
-from kpikit.report._tables import kpi_definitions, styled_table
 
 __all__ = [
     "ExecutionFailed",
@@ -30,9 +29,7 @@ __all__ = [
     "TemplateParameter",
     "check_parameters",
     "export_html",
-    "kpi_definitions",
     "network_resources",
     "read_parameters",
     "run_report",
-    "styled_table",
 ]
