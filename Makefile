@@ -25,7 +25,7 @@ define require_py311
 "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: kpikit needs Python >= 3.11, but '$(1)' is: $$(command -v "$(1)" >/dev/null && "$(1)" -V 2>&1 || echo 'not found')." >&2; echo "hint: make PYTHON=python3.11 (run 'make distclean' first if .venv was built by an older Python)" >&2; exit 1; }
 endef
 
-.PHONY: help report test lab check data lock clean distclean
+.PHONY: help report test notebooks lab check data lock clean distclean
 
 help: ## list the targets (default)
 	@echo "usage: make TARGET   (PYTHON=$(PYTHON), venv in $(VENV)/)"
@@ -49,6 +49,12 @@ test: $(STAMP) ## unit tests, then notebooks/ (nbval, outputs compared) and temp
 	@# shell) reaches the kernel and drops every figure from the outputs, so nbval would fail.
 	env -u MPLBACKEND $(NBVAL) --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 	env -u MPLBACKEND $(NBVAL) --nbval-lax templates
+
+notebooks: $(STAMP) ## re-run every walkthrough in notebooks/ in place, so its saved outputs are fresh
+	cd notebooks && for nb in *.ipynb; do \
+	  env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --NotebookClient.record_timing=False "$$nb"; \
+	done
 
 lab: $(STAMP) ## open JupyterLab on notebooks/
 	env -u MPLBACKEND $(BIN)/jupyter lab notebooks/
