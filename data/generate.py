@@ -1,4 +1,4 @@
-"""Seeded, deterministic synthetic business data for kpikit.
+r"""Seeded, deterministic synthetic business data for kpikit.
 
 Writes seven CSV files covering 36 complete months, 2023-12-01 through
 2026-11-30 (inclusive):
@@ -18,7 +18,7 @@ to this file; the dates are also the constants at the top of this module.
 
 Determinism: every table draws from its own numpy ``default_rng`` seeded with
 ``[SEED, table number]``, floats are rounded to 2 decimals, rows are sorted,
-and files are written with ``index=False`` and ``lineterminator="\\n"``. So
+and files are written with ``index=False`` and ``lineterminator="\n"``. So
 running the script twice writes byte-for-byte identical files (for a given
 numpy/pandas version), and changing one table's code does not shift another
 table's random draws (except where a table is derived from another one:
@@ -89,9 +89,7 @@ ATTRIBUTION_COMPLETENESS = [0.97, 0.94, 0.90, 0.85, 0.78, 0.70, 0.60]
 # Seasonality shapes
 # --------------------------------------------------------------------------
 # Month multipliers (Jan..Dec) at mid-month, linearly interpolated by day.
-MONTH_FACTORS = np.array(
-    [0.86, 0.84, 0.93, 0.94, 0.97, 0.93, 0.90, 0.93, 0.97, 1.03, 1.28, 1.38]
-)
+MONTH_FACTORS = np.array([0.86, 0.84, 0.93, 0.94, 0.97, 0.93, 0.90, 0.93, 0.97, 1.03, 1.28, 1.38])
 # Day-of-week multipliers, Monday..Sunday.
 WEEKDAY_ORDERS = np.array([1.03, 1.02, 1.00, 0.99, 0.97, 0.95, 1.04])
 WEEKDAY_SESSIONS = np.array([1.06, 1.05, 1.03, 1.00, 0.95, 0.90, 0.98])
@@ -117,6 +115,7 @@ def table_rng(name: str) -> np.random.Generator:
 # Calendar helpers
 # --------------------------------------------------------------------------
 def window_days() -> pd.DatetimeIndex:
+    """Every day of the published window, START through END inclusive."""
     return pd.date_range(START, END, freq="D")
 
 
@@ -153,8 +152,10 @@ def month_season(days: pd.DatetimeIndex) -> np.ndarray:
 
 
 def holiday_events(days: pd.DatetimeIndex, strength: float = 1.0) -> np.ndarray:
-    """Multipliers for Thanksgiving week, Black Friday weekend, Cyber Monday
-    and Christmas; ``strength`` scales the deviation from 1."""
+    """Day multipliers for Thanksgiving week, Black Friday weekend, Cyber Monday and Christmas.
+
+    ``strength`` scales the deviation from 1.
+    """
     factor = np.ones(len(days))
     offsets = {-4: 1.10, -3: 1.10, -2: 1.12, -1: 0.90, 0: 2.60, 1: 1.60, 2: 1.40, 3: 2.00}
     for year in sorted(set(days.year)):
@@ -168,18 +169,24 @@ def holiday_events(days: pd.DatetimeIndex, strength: float = 1.0) -> np.ndarray:
     return 1.0 + strength * (factor - 1.0)
 
 
-def demand_shape(days: pd.DatetimeIndex, weekday: np.ndarray,
-                 season_strength: float = 1.0, event_strength: float = 1.0) -> np.ndarray:
+def demand_shape(
+    days: pd.DatetimeIndex,
+    weekday: np.ndarray,
+    season_strength: float = 1.0,
+    event_strength: float = 1.0,
+) -> np.ndarray:
     """Seasonality x events x weekday, without trend."""
     season = 1.0 + season_strength * (month_season(days) - 1.0)
     return season * holiday_events(days, event_strength) * weekday[days.day_of_week.to_numpy()]
 
 
 def fmt_day(days) -> np.ndarray:
+    """Dates as ``YYYY-MM-DD`` strings."""
     return pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy()
 
 
 def bool_text(values: np.ndarray) -> np.ndarray:
+    """Booleans as the CSV text ``"true"`` / ``"false"``."""
     return np.where(values, "true", "false")
 
 
@@ -203,6 +210,7 @@ ATTRIBUTED_BASKET = 220.0  # mean attributed sale per conversion before +8 %
 
 
 def gen_campaigns() -> pd.DataFrame:
+    """campaigns.csv: daily ad metrics per channel and campaign."""
     rng = table_rng("campaigns")
     days = window_days()
     n = len(days)
@@ -211,7 +219,7 @@ def gen_campaigns() -> pd.DataFrame:
     conv_season = 1.0 + 0.5 * (month_season(days) - 1.0)
     price = np.where(days >= PRICE_CHANGE, PRICE_INCREASE, 1.0)
     completeness = np.ones(n)
-    completeness[-len(ATTRIBUTION_COMPLETENESS):] = ATTRIBUTION_COMPLETENESS
+    completeness[-len(ATTRIBUTION_COMPLETENESS) :] = ATTRIBUTION_COMPLETENESS
 
     frames = []
     for channel, campaign, spend0, cpm0, ctr0, cvr0, vsr, vcr in CAMPAIGNS:
@@ -233,18 +241,22 @@ def gen_campaigns() -> pd.DataFrame:
         attributed = np.round(conversions * ATTRIBUTED_BASKET * price * basket_noise, 2)
         starts = rng.binomial(impressions, vsr)
         completions = rng.binomial(starts, vcr)
-        frames.append(pd.DataFrame({
-            "date": fmt_day(days),
-            "channel": channel,
-            "campaign": campaign,
-            "impressions": impressions,
-            "clicks": clicks,
-            "spend": spend,
-            "conversions": conversions,
-            "attributed_sales": attributed,
-            "video_starts": starts,
-            "video_completions": completions,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": fmt_day(days),
+                    "channel": channel,
+                    "campaign": campaign,
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "spend": spend,
+                    "conversions": conversions,
+                    "attributed_sales": attributed,
+                    "video_starts": starts,
+                    "video_completions": completions,
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     # Anomaly: the day's spend was loaded twice and summed.
     dup = df["date"] == SPEND_DOUBLE_COUNTED.strftime("%Y-%m-%d")
@@ -263,12 +275,21 @@ EMAIL_TYPES = {
     "holiday_sale": (1.00, 0.28, 0.20),
     "product_launch": (0.80, 0.30, 0.18),
 }
-PRODUCT_LAUNCH_DAYS = ["2024-03-19", "2024-09-10", "2025-04-08", "2025-09-16",
-                       "2026-04-14", "2026-09-15"]
+PRODUCT_LAUNCH_DAYS = [
+    "2024-03-19",
+    "2024-09-10",
+    "2025-04-08",
+    "2025-09-16",
+    "2026-04-14",
+    "2026-09-15",
+]
 EMAIL_LIST_START = 42_000
 
 
-def email_schedule(days: pd.DatetimeIndex, rng: np.random.Generator) -> list[tuple[pd.Timestamp, str]]:
+def email_schedule(
+    days: pd.DatetimeIndex, rng: np.random.Generator
+) -> list[tuple[pd.Timestamp, str]]:
+    """The (day, email campaign) sends over ``days``, in day order."""
     sends = []
     launch = set(pd.to_datetime(PRODUCT_LAUNCH_DAYS))
     holiday_extra = set()
@@ -292,6 +313,7 @@ def email_schedule(days: pd.DatetimeIndex, rng: np.random.Generator) -> list[tup
 
 
 def gen_email() -> pd.DataFrame:
+    """email.csv: one row per email campaign send (sends, delivered, opens, clicks)."""
     rng = table_rng("email")
     days = window_days()
     schedule = email_schedule(days, rng)
@@ -309,14 +331,16 @@ def gen_email() -> pd.DataFrame:
     delivered = rng.binomial(sends, delivery)
     opens = rng.binomial(delivered, np.minimum(open_rate * rng.lognormal(0, 0.06, k), 1.0))
     clicks = rng.binomial(opens, np.minimum(ctor * rng.lognormal(0, 0.08, k), 1.0))
-    df = pd.DataFrame({
-        "date": fmt_day(send_days),
-        "campaign": campaigns,
-        "sends": sends,
-        "delivered": delivered,
-        "opens": opens,
-        "clicks": clicks,
-    })
+    df = pd.DataFrame(
+        {
+            "date": fmt_day(send_days),
+            "campaign": campaigns,
+            "sends": sends,
+            "delivered": delivered,
+            "opens": opens,
+            "clicks": clicks,
+        }
+    )
     return df.sort_values(["date", "campaign"], ignore_index=True)
 
 
@@ -336,6 +360,7 @@ WEB_CHANNELS = {
 
 
 def gen_web_sessions(campaigns: pd.DataFrame, email: pd.DataFrame) -> pd.DataFrame:
+    """web_sessions.csv: daily sessions per traffic channel, fed by ad and email clicks."""
     rng = table_rng("web_sessions")
     days = window_days()
     n = len(days)
@@ -355,8 +380,9 @@ def gen_web_sessions(campaigns: pd.DataFrame, email: pd.DataFrame) -> pd.DataFra
             sessions = sessions + rng.binomial(ad_clicks["social"].to_numpy(), 0.88)
         elif channel == "email":
             sessions = sessions + rng.binomial(email_clicks, 0.92) + rng.binomial(email_carry, 0.25)
-        sessions = np.where(days == TRACKING_OUTAGE,
-                            rng.binomial(sessions, TRACKING_OUTAGE_KEEP), sessions)
+        sessions = np.where(
+            days == TRACKING_OUTAGE, rng.binomial(sessions, TRACKING_OUTAGE_KEEP), sessions
+        )
         bot = np.zeros(n, dtype=np.int64)
         if channel == "direct":  # anomaly: one day of bot traffic
             bot[days == BOT_SPIKE] = BOT_SESSIONS + rng.integers(-500, 500)
@@ -364,14 +390,18 @@ def gen_web_sessions(campaigns: pd.DataFrame, email: pd.DataFrame) -> pd.DataFra
         engaged = sessions + bot - bounces
         page_views = bounces + 2 * engaged + rng.poisson(engaged * extra_pages)
         shares = rng.poisson(sessions * share_rate)
-        frames.append(pd.DataFrame({
-            "date": day_str,
-            "channel": channel,
-            "sessions": sessions + bot,
-            "bounces": bounces,
-            "page_views": page_views,
-            "social_shares": shares,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": day_str,
+                    "channel": channel,
+                    "sessions": sessions + bot,
+                    "bounces": bounces,
+                    "page_views": page_views,
+                    "social_shares": shares,
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     return df.sort_values(["date", "channel"], ignore_index=True)
 
@@ -393,11 +423,39 @@ REPEAT_ORDER_MIX = [0.22, 0.12, 0.08, 0.28, 0.25, 0.05]
 REGIONS = ["north", "south", "east", "west"]
 REGION_MIX = [0.28, 0.25, 0.24, 0.23]
 REGION_MISSING = 0.03
-HOUR_WEIGHTS = np.array([0.8, 0.5, 0.3, 0.2, 0.2, 0.4, 0.9, 1.8, 2.8, 3.6, 4.2, 4.8,
-                         5.4, 5.2, 4.8, 4.6, 4.7, 5.0, 5.6, 6.4, 6.8, 6.0, 4.2, 2.2])
+HOUR_WEIGHTS = np.array(
+    [
+        0.8,
+        0.5,
+        0.3,
+        0.2,
+        0.2,
+        0.4,
+        0.9,
+        1.8,
+        2.8,
+        3.6,
+        4.2,
+        4.8,
+        5.4,
+        5.2,
+        4.8,
+        4.6,
+        4.7,
+        5.0,
+        5.6,
+        6.4,
+        6.8,
+        6.0,
+        4.2,
+        2.2,
+    ]
+)
 
 
-def simulate_purchases(rng: np.random.Generator, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate_purchases(
+    rng: np.random.Generator, days: pd.DatetimeIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Customer purchase histories over ``days``.
 
     New customers arrive as a Poisson process (trend x seasonality). After
@@ -436,11 +494,12 @@ def simulate_purchases(rng: np.random.Generator, days: pd.DatetimeIndex) -> tupl
     cust = np.concatenate(all_cust)
     day = np.concatenate(all_day)
     first = np.zeros(len(cust), dtype=bool)
-    first[: n_customers] = True
+    first[:n_customers] = True
     return cust, day, first
 
 
 def gen_orders() -> pd.DataFrame:
+    """orders.csv: one row per order in the window (timestamped), with repeat customers."""
     rng = table_rng("orders")
     days = pd.date_range(BURN_IN_START, END, freq="D")
     cust, day, first = simulate_purchases(rng, days)
@@ -454,8 +513,9 @@ def gen_orders() -> pd.DataFrame:
     home_region = rng.choice(len(REGIONS), n_customers, p=REGION_MIX)
 
     n = len(cust)
-    seconds = (rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()) * 3600
-               + rng.integers(0, 3600, n))
+    seconds = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()) * 3600 + rng.integers(
+        0, 3600, n
+    )
     base_value = basket_mean[cust] * rng.gamma(BASKET_SHAPE, 1.0 / BASKET_SHAPE, n)
     cogs = np.clip(rng.normal(*COGS_RATIO, n), 0.4, 0.7)
     first_channel = rng.choice(len(ORDER_CHANNELS), n, p=FIRST_ORDER_MIX)
@@ -472,7 +532,8 @@ def gen_orders() -> pd.DataFrame:
     order_day = days[day]
     price = np.where(order_day >= PRICE_CHANGE, PRICE_INCREASE, 1.0)
     refund_rate = REFUND_RATE_BEFORE + (REFUND_RATE_AFTER - REFUND_RATE_BEFORE) * ramp(
-        order_day, *RATINGS_FALL)
+        order_day, *RATINGS_FALL
+    )
     region = np.array(REGIONS, dtype=object)[home_region[cust]]
     region[region_missing] = None
 
@@ -481,21 +542,33 @@ def gen_orders() -> pd.DataFrame:
     seen = np.unique(cust)
     cust_number = np.searchsorted(seen, cust) + 1
     timestamps = order_day + pd.to_timedelta(seconds, unit="s")
-    df = pd.DataFrame({
-        "ts": timestamps,
-        "cust_number": cust_number,
-        "customer_id": [f"C{i:06d}" for i in cust_number],
-        "channel": np.array(ORDER_CHANNELS)[np.where(first, first_channel, repeat_channel)],
-        "region": region,
-        "revenue": np.round(base_value * price, 2),
-        "cost": np.round(base_value * cogs, 2),
-        "refunded": bool_text(refund_draw < refund_rate),
-    })
+    df = pd.DataFrame(
+        {
+            "ts": timestamps,
+            "cust_number": cust_number,
+            "customer_id": [f"C{i:06d}" for i in cust_number],
+            "channel": np.array(ORDER_CHANNELS)[np.where(first, first_channel, repeat_channel)],
+            "region": region,
+            "revenue": np.round(base_value * price, 2),
+            "cost": np.round(base_value * cogs, 2),
+            "refunded": bool_text(refund_draw < refund_rate),
+        }
+    )
     df = df.sort_values(["ts", "cust_number"], ignore_index=True)
     df.insert(0, "order_id", [f"O{i:06d}" for i in range(1, len(df) + 1)])
     df.insert(2, "order_date", df["ts"].dt.strftime("%Y-%m-%d %H:%M:%S"))
-    return df[["order_id", "customer_id", "order_date", "channel", "region",
-               "revenue", "cost", "refunded"]]
+    return df[
+        [
+            "order_id",
+            "customer_id",
+            "order_date",
+            "channel",
+            "region",
+            "revenue",
+            "cost",
+            "refunded",
+        ]
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -515,35 +588,45 @@ RATING_PROBS_GOOD = np.array([0.03, 0.03, 0.07, 0.29, 0.58])  # mean 4.36
 RATING_PROBS_BAD = np.array([0.13, 0.11, 0.15, 0.28, 0.33])  # mean 3.57
 REVIEWS_PER_DAY = 5.0
 REVIEW_TEMPLATES = {
-    5: ["Absolutely love the {p}, works perfectly.",
-        "Best purchase this year, the {p} is \"just right\".",
+    5: [
+        "Absolutely love the {p}, works perfectly.",
+        'Best purchase this year, the {p} is "just right".',
         "Great quality, fast shipping, would buy again.",
         "Five stars, no complaints at all.",
         "My second {p}, still impressed.",
-        "Exactly as described, my partner calls it \"the good one\"."],
-    4: ["Very good {p}, though the box was a bit battered.",
+        'Exactly as described, my partner calls it "the good one".',
+    ],
+    4: [
+        "Very good {p}, though the box was a bit battered.",
         "Does the job well, minor scratches, otherwise great.",
-        "Solid, \"good value\" for the price.",
+        'Solid, "good value" for the price.',
         "Happy with it, setup took a few minutes longer than expected.",
-        "Nice {p}, I'd give five if the cable were longer."],
-    3: ["It's okay, nothing special.",
+        "Nice {p}, I'd give five if the cable were longer.",
+    ],
+    3: [
+        "It's okay, nothing special.",
         "Average {p}, some parts feel cheap.",
-        "Works, but the instructions were \"confusing\" at best.",
+        'Works, but the instructions were "confusing" at best.',
         "Fine for the price, not more.",
-        "Mixed feelings, looks nice, feels flimsy."],
-    2: ["Disappointed, the {p} stopped working after a week.",
-        "Not as described, \"premium\" it is not.",
+        "Mixed feelings, looks nice, feels flimsy.",
+    ],
+    2: [
+        "Disappointed, the {p} stopped working after a week.",
+        'Not as described, "premium" it is not.',
         "Meh, the {p} is noisy, and the finish is uneven.",
-        "Expected better, returned it."],
-    1: ["Terrible, broke on day one.",
+        "Expected better, returned it.",
+    ],
+    1: [
+        "Terrible, broke on day one.",
         "Never again, the {p} arrived broken, and support did not reply.",
-        "Got the wrong item, \"refund pending\" for weeks.",
-        "Waste of money, avoid."],
+        'Got the wrong item, "refund pending" for weeks.',
+        "Waste of money, avoid.",
+    ],
 }
 DELIVERY_TEMPLATES = [  # used for low ratings, much more often after the fall
     "Arrived two weeks late, box crushed.",
     "Delivery was a mess, the courier left it in the rain.",
-    "Tracking said \"delivered\", it was not, took 3 more weeks.",
+    'Tracking said "delivered", it was not, took 3 more weeks.',
     "Late again, and the {p} was damaged in transit.",
     "New courier is awful, parcel was opened, parts missing.",
 ]
@@ -551,6 +634,7 @@ DELIVERY_SHARE = (0.15, 0.60)  # share of ratings <= 3 with delivery text
 
 
 def review_text(rng: np.random.Generator, rating: int, product: str, delivery_share: float) -> str:
+    """Text for a review of ``product``; ratings <= 3 may get a delivery complaint instead."""
     if rating <= 3 and rng.random() < delivery_share:
         pool = DELIVERY_TEMPLATES
     else:
@@ -559,6 +643,7 @@ def review_text(rng: np.random.Generator, rating: int, product: str, delivery_sh
 
 
 def gen_reviews() -> pd.DataFrame:
+    """reviews.csv: product reviews with star rating and short text."""
     rng = table_rng("reviews")
     days = window_days()
     volume = REVIEWS_PER_DAY * trend(days) * demand_shape(days, WEEKDAY_ORDERS, 1.0, 0.5)
@@ -574,14 +659,18 @@ def gen_reviews() -> pd.DataFrame:
     ratings = (rng.random(n)[:, None] > np.cumsum(probs, axis=1)).sum(axis=1) + 1
     ratings = np.minimum(ratings, 5)
     delivery_share = DELIVERY_SHARE[0] + (DELIVERY_SHARE[1] - DELIVERY_SHARE[0]) * fall
-    texts = [review_text(rng, int(r), names[p], s)
-             for r, p, s in zip(ratings, product_idx, delivery_share)]
-    df = pd.DataFrame({
-        "date": fmt_day(review_day),
-        "product": np.array(names)[product_idx],
-        "rating": ratings.astype(np.int64),
-        "text": texts,
-    })
+    texts = [
+        review_text(rng, int(r), names[p], s)
+        for r, p, s in zip(ratings, product_idx, delivery_share, strict=True)
+    ]
+    df = pd.DataFrame(
+        {
+            "date": fmt_day(review_day),
+            "product": np.array(names)[product_idx],
+            "rating": ratings.astype(np.int64),
+            "text": texts,
+        }
+    )
     return df.sort_values(["date", "product", "rating", "text"], ignore_index=True)
 
 
@@ -597,14 +686,17 @@ NPS_WITHIN = {  # score probabilities within each group
     1: (np.array([7, 8]), np.array([0.45, 0.55])),
     2: (np.array([9, 10]), np.array([0.55, 0.45])),
 }
-CSAT_GIVEN_GROUP = np.array([  # P(csat = 1..5 | NPS group)
-    [0.16, 0.30, 0.34, 0.16, 0.04],
-    [0.01, 0.04, 0.20, 0.55, 0.20],
-    [0.00, 0.01, 0.04, 0.35, 0.60],
-])
+CSAT_GIVEN_GROUP = np.array(
+    [  # P(csat = 1..5 | NPS group)
+        [0.16, 0.30, 0.34, 0.16, 0.04],
+        [0.01, 0.04, 0.20, 0.55, 0.20],
+        [0.00, 0.01, 0.04, 0.35, 0.60],
+    ]
+)
 
 
 def gen_survey() -> pd.DataFrame:
+    """survey.csv: customer survey answers (brand recall, NPS, CSAT), one row per respondent."""
     rng = table_rng("survey")
     days = window_days()
     counts = rng.poisson(np.full(len(days), SURVEY_PER_DAY))
@@ -622,13 +714,15 @@ def gen_survey() -> pd.DataFrame:
         nps[idx] = rng.choice(scores, len(idx), p=probs)
         csat[idx] = rng.choice(np.arange(1, 6), len(idx), p=CSAT_GIVEN_GROUP[g])
     order = np.argsort(rng.random(n))  # respondent ids random within a day
-    df = pd.DataFrame({
-        "date": fmt_day(answer_day),
-        "order": order,
-        "recalled_brand": bool_text(recalled),
-        "nps": nps,
-        "csat": csat,
-    }).sort_values(["date", "order"], ignore_index=True)
+    df = pd.DataFrame(
+        {
+            "date": fmt_day(answer_day),
+            "order": order,
+            "recalled_brand": bool_text(recalled),
+            "nps": nps,
+            "csat": csat,
+        }
+    ).sort_values(["date", "order"], ignore_index=True)
     df.insert(1, "respondent", [f"R{i:06d}" for i in range(1, len(df) + 1)])
     return df[["date", "respondent", "recalled_brand", "nps", "csat"]]
 
@@ -652,6 +746,7 @@ FIRST_HIRE = pd.Timestamp("2012-01-01")
 
 
 def gen_employees() -> pd.DataFrame:
+    """employees.csv: one row per employee, with hire and (if left) termination date."""
     rng = table_rng("employees")
     months = pd.date_range(START, END, freq="MS")
     rows = []  # [department, hire_date, termination_date or NaT]
@@ -689,13 +784,17 @@ def gen_employees() -> pd.DataFrame:
 # Writing
 # --------------------------------------------------------------------------
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Deterministic CSV: no index, '\\n' line ends, 2-decimal floats,
-    missing values as empty fields."""
-    df.to_csv(path, index=False, lineterminator="\n", float_format="%.2f",
-              na_rep="", encoding="utf-8")
+    r"""Write ``df`` to ``path`` as deterministic CSV.
+
+    No index, '\n' line ends, 2-decimal floats, missing values as empty fields.
+    """
+    df.to_csv(
+        path, index=False, lineterminator="\n", float_format="%.2f", na_rep="", encoding="utf-8"
+    )
 
 
 def build_tables() -> dict[str, pd.DataFrame]:
+    """Every table, keyed by CSV file name without ``.csv``, in the order they are written."""
     campaigns = gen_campaigns()
     email = gen_email()
     return {
@@ -710,13 +809,19 @@ def build_tables() -> dict[str, pd.DataFrame]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command-line options (``--out``, default: the folder of this script)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
-                        help="output folder (default: the folder of this script)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="output folder (default: the folder of this script)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Write every table as CSV into ``--out`` and print its row count and size."""
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, df in build_tables().items():
