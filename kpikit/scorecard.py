@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 from kpikit import periods
 from kpikit.errors import ParameterError
@@ -105,5 +105,8 @@ def scorecard(
 
 def _cell(wide: pd.DataFrame, kpi_id: str, period: str) -> float:
     if kpi_id in wide.index and period in wide.columns:
-        return float(wide.at[kpi_id, period])
+        cell = wide.at[kpi_id, period]
+        # The value column is numeric (numpy scalars included); NA, None or NaT is missing: NaN.
+        if isinstance(cell, SupportsFloat):
+            return float(cell)
     return float("nan")

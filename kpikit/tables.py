@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from kpikit.errors import ParameterError, did_you_mean
@@ -26,6 +27,7 @@ from kpikit.spec import KPI_TYPES
 if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
+    from pandas.io.formats.style_render import CSSDict
 
     from kpikit.spec import Kpi, Spec
 
@@ -272,13 +274,13 @@ def styled_table(table: pd.DataFrame) -> Styler:
         >>> "text-align: left" in html and "text-align: right" in html
         True
     """
-    numbers = [c for c in table.columns if c in NUMBER_COLUMNS]
-    text = [c for c in table.columns if c not in NUMBER_COLUMNS]
+    numbers: list[Hashable] = [c for c in table.columns if c in NUMBER_COLUMNS]
+    text: list[Hashable] = [c for c in table.columns if c not in NUMBER_COLUMNS]
     digest = hashlib.sha1("|".join(map(str, table.columns)).encode()).hexdigest()[:8]
     style = table.style.set_uuid(f"kpikit-{digest}").hide(axis="index")
     for columns, side in ((text, "left"), (numbers, "right")):
         if columns:
             style = style.set_properties(subset=columns, **{"text-align": side})
-            heading = [{"selector": "th", "props": f"text-align: {side};"}]
+            heading: list[CSSDict] = [{"selector": "th", "props": f"text-align: {side};"}]
             style = style.set_table_styles({c: heading for c in columns}, overwrite=False)
     return style
