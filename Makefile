@@ -19,13 +19,14 @@ EXTRAS := all,dev
 PYTEST := $(BIN)/python -m pytest
 # nbval: no .pytest_cache for notebook runs; kernels run in the project venv.
 NBVAL := $(PYTEST) -p no:cacheprovider --nbval-current-env
+CHROMIUM := /usr/bin/chromium
 
 # Exits non-zero, with a message, unless the interpreter given as $$1 is Python >= 3.11.
 define require_py311
 "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: kpikit needs Python >= 3.11, but '$(1)' is: $$(command -v "$(1)" >/dev/null && "$(1)" -V 2>&1 || echo 'not found')." >&2; echo "hint: make PYTHON=python3.11 (run 'make distclean' first if .venv was built by an older Python)" >&2; exit 1; }
 endef
 
-.PHONY: help report test notebooks lab check data lock clean distclean
+.PHONY: help report test test-browser notebooks lab check data lock clean distclean
 
 help: ## list the targets (default)
 	@echo "usage: make TARGET   (PYTHON=$(PYTHON), venv in $(VENV)/)"
@@ -49,6 +50,11 @@ test: $(STAMP) ## unit tests, then notebooks/ (nbval, outputs compared) and temp
 	@# shell) reaches the kernel and drops every figure from the outputs, so nbval would fail.
 	env -u MPLBACKEND $(NBVAL) --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 	env -u MPLBACKEND $(NBVAL) --nbval-lax templates
+
+test-browser: $(STAMP) ## real-browser test of the explorer in JupyterLab (needs Debian's chromium)
+	@test -x $(CHROMIUM) || { echo "error: no browser at $(CHROMIUM); the browser test drives Debian's chromium (never one from 'playwright install')." >&2; echo "hint: sudo apt-get install chromium" >&2; exit 1; }
+	@# tests/browser is left out of the default pytest run (pyproject addopts: --ignore); naming it runs it.
+	env -u MPLBACKEND $(PYTEST) -p no:cacheprovider tests/browser
 
 notebooks: $(STAMP) ## re-run every walkthrough in notebooks/ in place, so its saved outputs are fresh
 	cd notebooks && for nb in *.ipynb; do \
