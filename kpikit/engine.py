@@ -20,6 +20,8 @@ Rules the result keeps:
 - Filters use SQL logic for missing values: ``region != 'north'`` does not match a row without a
   region; ``region is null`` (or ``in (..., null)``) selects those rows.
 - Rows without a time are left out of every period, with a warning.
+- With ``by=`` and no ``kpis=``, KPIs whose source lacks a segment column are left out, with a
+  :class:`~kpikit.errors.KpikitWarning`; KPIs named in ``kpis=`` must all have the column.
 
 Example:
     >>> import kpikit
@@ -42,7 +44,7 @@ import narwhals as nw
 from kpikit import periods
 from kpikit._data import check_columns, column_names, filter_expr, prepare, read_source, to_pandas
 from kpikit._expr import Measure, columns
-from kpikit.errors import DataError, ParameterError, did_you_mean
+from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
 if TYPE_CHECKING:
@@ -88,6 +90,10 @@ def compute(
         KpikitError: unknown KPI id.
         DataError: a file or column is missing or a column has the wrong type.
 
+    Warns:
+        KpikitWarning: KPIs left out because their source lacks a ``by`` column (only when
+            ``kpis`` is not given).
+
     Example:
         >>> table = compute("data/kpis.yml", grain="month", kpis=["revenue"])  # doctest: +SKIP
         >>> table.loc[table.period == "2026-11", "value"]  # doctest: +SKIP
@@ -102,14 +108,19 @@ def compute(
     by_source: dict[str, list[Kpi]] = {}
     for kpi in chosen:
         by_source.setdefault(kpi.source, []).append(kpi)
+    known = {
+        sid: column_names(data[sid]) if sid in data else list(spec.sources[sid].columns)
+        for sid in by_source
+    }
+    order = {kpi.id: i for i, kpi in enumerate(chosen)}
+    if kpis is None and segments:
+        by_source = _leave_out_unsegmented(by_source, known, segments, order)
     for sid, group in by_source.items():  # fail fast, before reading any file
-        known = column_names(data[sid]) if sid in data else list(spec.sources[sid].columns)
-        _check_segments(known, segments, spec.sources[sid], group)
+        _check_segments(known[sid], segments, spec.sources[sid], group)
     parts = []
     for sid, group in by_source.items():
         native = data[sid] if sid in data else read_source(spec.sources[sid])
         parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, window))
-    order = {kpi.id: i for i, kpi in enumerate(chosen)}
     table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
@@ -183,6 +194,39 @@ def _check_data_ids(spec: Spec, data: dict[str, Any]) -> None:
                 found=repr(sid),
                 hint=did_you_mean(str(sid), spec.sources),
             )
+
+
+def _leave_out_unsegmented(
+    by_source: dict[str, list[Kpi]],
+    known: dict[str, list[str]],
+    segments: list[str],
+    order: dict[str, int],
+) -> dict[str, list[Kpi]]:
+    """Drop (with one warning) the KPIs whose source lacks a segment column, unless all lack one.
+
+    Sources whose columns are unknown (a spec built in code) are kept and checked later.
+    """
+    missing = {
+        sid: [name for name in segments if name not in known[sid]]
+        for sid in by_source
+        if known[sid]
+    }
+    kept = {sid: group for sid, group in by_source.items() if not missing.get(sid)}
+    if not kept or len(kept) == len(by_source):
+        return by_source  # nothing to leave out, or nothing left: the checks raise as before
+    left_out = sorted(
+        (k for sid, group in by_source.items() if sid not in kept for k in group),
+        key=lambda k: order[k.id],
+    )
+    names = dict.fromkeys(name for sid in by_source if sid not in kept for name in missing[sid])
+    their = "their sources have" if len(left_out) > 1 else "its source has"
+    warnings.warn(
+        f"left out {', '.join(k.id for k in left_out)}: {their} no column "
+        + " or ".join(f"'{name}'" for name in names),
+        KpikitWarning,
+        stacklevel=3,
+    )
+    return kept
 
 
 def _check_segments(

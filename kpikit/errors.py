@@ -21,6 +21,7 @@ from typing import Literal
 __all__ = [
     "DataError",
     "KpikitError",
+    "KpikitWarning",
     "ParameterError",
     "Problem",
     "ReportError",
@@ -77,6 +78,13 @@ class KpikitError(Exception):
         self.found = found
         self.hint = hint
         super().__init__(_compose(message, expected, found, hint))
+
+
+class KpikitWarning(UserWarning):
+    """Something the user should know that did not stop the work, e.g. KPIs left out of a result.
+
+    The CLI prints each one as a single line ``kpikit: warning: ...`` on stderr.
+    """
 
 
 class DataError(KpikitError):

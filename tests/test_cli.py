@@ -133,6 +133,25 @@ def test_compute_output_file_is_written_atomically_and_says_where(
     assert [p.name for p in tmp_path.iterdir()] == ["revenue.csv"]  # no temporary file left
 
 
+def test_compute_by_a_column_some_sources_lack_warns_on_one_line() -> None:
+    spec = kpikit.load_spec(SPEC)
+    has_channel = {sid for sid, source in spec.sources.items() if "channel" in source.columns}
+    left_out = [k.id for k in spec.kpis.values() if k.source not in has_channel]
+    assert left_out and len(left_out) < len(spec.kpis)
+    done = run("compute", str(SPEC), "--grain", "year", "--by", "channel", "--format", "csv")
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"kpikit: warning: left out {', '.join(left_out)}: their sources have no column 'channel'"
+    ]
+    got = pd.read_csv(io.StringIO(done.stdout))
+    assert set(got["kpi"]) == set(spec.kpis) - set(left_out)
+    named = run("compute", str(SPEC), "--by", "channel", "--kpi", "revenue", "--kpi", left_out[0])
+    assert named.returncode == 2  # KPIs named with --kpi must all have the column
+    assert re.match(
+        rf"kpikit: error: cannot group KPI\(s\) {left_out[0]} by 'channel'", named.stderr
+    )
+
+
 def test_compute_output_into_a_missing_folder_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kpikit._data import check_columns, read_source
 from kpikit.engine import compute, last_complete_period
-from kpikit.errors import DataError, KpikitError, ParameterError
+from kpikit.errors import DataError, KpikitError, KpikitWarning, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -524,14 +524,46 @@ def test_grouping_by_a_column_a_source_lacks(two_sources) -> None:
         match=r"cannot group KPI\(s\) visits by 'channel': source 'web' has no such column.*"
         r"Pick KPIs from sources that have 'channel' \(kpis=\[\.\.\.\] or --kpi\)",
     ):
-        compute(two_sources, by="channel")
+        compute(two_sources, by="channel", kpis=["revenue", "visits"])  # named: an error
     assert set(compute(two_sources, by="channel", kpis="revenue")["kpi"]) == {"revenue"}
+    with pytest.warns(
+        KpikitWarning, match=r"^left out visits: its source has no column 'channel'$"
+    ):
+        assert set(compute(two_sources, by="channel")["kpi"]) == {"revenue"}
     with pytest.raises(DataError, match=r"by 'chanel'.*did you mean 'channel'\? Or pick KPIs"):
         compute(two_sources, by="chanel", kpis=["revenue"])
     with pytest.raises(ParameterError, match=r"cannot group by 'value'.*rename that column"):
         compute(two_sources, by="value")
     with pytest.raises(ParameterError, match=r"by= lists a column twice"):
         compute(two_sources, by=["channel", "channel"])
+
+
+def test_kpis_whose_source_lacks_the_segment_are_left_out_with_one_warning(
+    write_spec,
+) -> None:
+    web = pd.DataFrame({"day": ["2026-01-01"], "visits": [3], "device": ["mobile"]})
+    mail = pd.DataFrame({"day": ["2026-01-01"], "opens": [5], "sends": [9]})
+    spec = write_spec(
+        {"orders": orders(), "web": web, "mail": mail},
+        kpi("revenue", measure="sum(amount)")
+        + kpi("visits", "web", measure="sum(visits)")
+        + kpi("open_rate", "mail", numerator="sum(opens)", denominator="sum(sends)")
+        + kpi("orders", measure="count()"),
+    )
+    with pytest.warns(KpikitWarning) as caught:
+        got = compute(spec, by="channel")
+    assert [str(w.message) for w in caught] == [
+        "left out visits, open_rate: their sources have no column 'channel'"
+    ]
+    assert got["kpi"].unique().tolist() == ["revenue", "orders"]
+    want = compute(spec, by="channel", kpis=["revenue", "orders"])
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.warns(KpikitWarning, match=r"^left out revenue, open_rate, orders: their sources"):
+        assert compute(spec, by="device", grain="year")["kpi"].tolist() == ["visits"]
+    with pytest.raises(DataError, match=r"cannot group KPI\(s\) open_rate by 'channel'"):
+        compute(spec, by="channel", kpis=["revenue", "open_rate"])  # named
+    with pytest.raises(DataError, match=r"cannot group KPI\(s\) revenue, orders by 'region'"):
+        compute(spec, by="region")  # no source has it: an error as before
 
 
 def test_missing_or_misspelled_columns_in_data(two_sources) -> None:
