@@ -1,10 +1,9 @@
-"""Frames at the column level: read sources, check columns, translate filters.
+"""Frames at the column level: check columns, parse the time column, translate filters.
 
-The engine's helpers for everything that touches a frame's columns. In a CSV, empty cells are
-missing values, and only empty cells are: text such as ``NA`` (North America, Namibia) stays
-text, unlike pandas' default. The time column must parse as dates or timestamps; if it does
-not, :class:`~kpikit.errors.DataError` names the file, the column and a bad value. User files
-are only read, never written, and callers' frames are never modified.
+The engine's helpers for everything that touches a frame's columns, on any frame narwhals accepts
+(reading files is :mod:`kpikit._backends`' job). The time column must parse as dates or
+timestamps; if it does not, :class:`~kpikit.errors.DataError` names the source, the column and a
+bad value. Callers' frames are never modified.
 
 :func:`filter_expr` turns a spec filter tree into a narwhals expression -- by walking the tree,
 never by ``eval`` -- with SQL logic for missing values: ``region != 'north'`` does not match a
@@ -12,15 +11,15 @@ row without a region (neither does ``not region == 'north'``); ``region is null`
 ``region in ('north', null)`` selects those rows. ``x == null`` means ``x is null``.
 
 Example:
-    >>> from kpikit import load_spec
-    >>> spec = load_spec("data/kpis.yml")  # doctest: +SKIP
-    >>> read_source(spec.sources["orders"]).dtypes["order_date"]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> as_datetime(pd.DataFrame({"day": ["2026-11-30"]}), "day", "an example").dtypes["day"]
     dtype('<M8[us]')
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 import warnings
 from collections.abc import Iterable
@@ -40,6 +39,7 @@ __all__ = [
     "as_datetime",
     "check_columns",
     "column_names",
+    "datetime_lit",
     "filter_expr",
     "prepare",
     "read_source",
@@ -52,45 +52,23 @@ _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def read_source(source: Source) -> pd.DataFrame:
-    """Read a source's CSV or Parquet file into a new pandas DataFrame.
-
-    The time column comes back as ``datetime64`` (kept timezone-aware if the file says so).
+    """Read a source's file(s) into a new pandas DataFrame (the pandas backend's reader).
 
     Raises:
-        DataError: the file is missing or unreadable, has no time column, or its time column
-            holds a value that is not a date.
+        DataError: see :func:`kpikit._backends.read_source`, which reads for every backend.
     """
-    import pandas as pd
+    from kpikit._backends import read_source as read
 
-    path = source.path
-    if not path.exists():
-        raise DataError(
-            f"file not found for source '{source.id}'",
-            expected="a CSV or Parquet file",
-            found=str(path),
-            hint="paths in the spec are relative to the spec file's folder",
-        )
-    try:
-        if source.format == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"cannot read {path.name} (source '{source.id}')",
-            expected="a well-formed CSV file with a header line, or a Parquet file",
-            found=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        ) from None
-    check_columns(frame, [source.time], source.id, "its time column")
-    return as_datetime(frame, source.time, f"{path.name} (source '{source.id}')")
+    return read(source, "pandas")
 
 
 def as_datetime(frame: Any, column: str, where: str) -> Any:
     """Return ``frame`` with ``column`` as a datetime column; the caller's frame is not changed.
 
     Frames whose column is already a date or datetime come back as they are. Text (and, for
-    pandas, Python ``date`` objects, which Parquet DATE columns become) is parsed; for other
-    libraries text is parsed with narwhals' ``str.to_datetime``.
+    pandas, Python ``date`` objects, which Parquet DATE columns become) is parsed: by pandas, or
+    by the frame's own library for Polars, DuckDB and Spark (ISO dates and timestamps such as
+    ``2026-11-30`` or ``2026-11-30 23:59``), which costs one extra pass over a lazy frame.
 
     Raises:
         DataError: naming ``where``, the column and the first value that is not a date.
@@ -128,7 +106,14 @@ def as_datetime(frame: Any, column: str, where: str) -> Any:
             )
         return native.assign(**{column: parsed})
     if dtype == nw.String:
-        try:
+        from kpikit._backends import parse_text_times
+
+        outcome = parse_text_times(native, column)
+        if outcome is not None:
+            if outcome[1] is not None:
+                raise _not_dates(where, column, outcome[1])
+            return outcome[0]
+        try:  # another library narwhals knows (e.g. a pyarrow table): narwhals parses
             return nw.to_native(nw_frame.with_columns(nw.col(column).str.to_datetime()))
         except Exception as exc:  # the message and type depend on the library
             raise _not_dates(where, column, None, str(exc).splitlines()[0]) from None
@@ -201,6 +186,23 @@ def to_pandas(frame: Any) -> pd.DataFrame:
     return (frame.collect() if isinstance(frame, nw.LazyFrame) else frame).to_pandas()
 
 
+def datetime_lit(value: dt.datetime) -> Any:
+    """A naive timestamp literal that means the same wall-clock time on every backend.
+
+    Built by parsing text, because PySpark turns a Python ``datetime`` into an instant using the
+    Python process's local time zone, which need not be the Spark session's.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame = nw.from_native(pd.DataFrame({"t": pd.to_datetime(["2026-01-01 08:00"])}))
+        >>> frame.filter(nw.col("t") > datetime_lit(dt.datetime(2026, 1, 1, 7)))["t"].to_list()
+        [Timestamp('2026-01-01 08:00:00')]
+    """
+    if value.microsecond or value.tzinfo is not None:
+        return nw.lit(value)
+    return nw.lit(value.strftime("%Y-%m-%d %H:%M:%S")).str.to_datetime("%Y-%m-%d %H:%M:%S")
+
+
 def filter_expr(node: Node, schema: Any, where: str) -> Any:
     """A null-free narwhals boolean expression selecting the rows where ``node`` is true.
 
@@ -239,7 +241,10 @@ def _both(node: Node, schema: Any, where: str) -> tuple[Any, Any]:
         name = node.column.name
         values = [_literal(name, v, schema, where) for v in node.values if v is not None]
         known = ~nw.col(name).is_null()
-        hit = known & nw.col(name).is_in(values) if values else nw.lit(False)
+        if any(isinstance(v, nw.Expr) for v in values):  # timestamps: one comparison each
+            hit = known & functools.reduce(operator.or_, (nw.col(name) == v for v in values))
+        else:
+            hit = known & nw.col(name).is_in(values) if values else nw.lit(False)
         true, false = (hit | ~known, known & ~hit) if None in node.values else (hit, known & ~hit)
         return (false, true) if node.negated else (true, false)
     assert isinstance(node, Compare)
@@ -268,7 +273,7 @@ def _literal(name: str, value: Any, schema: Any, where: str) -> Any:
     if dtype in (nw.Datetime, nw.Date) and isinstance(value, str):
         try:
             when = dt.datetime.fromisoformat(value)
-            return when.date() if dtype == nw.Date else when
+            return when.date() if dtype == nw.Date else datetime_lit(when)
         except ValueError:
             kind = "text that is not a date"
     fits = {"text": dtype == nw.String, "true/false": dtype == nw.Boolean}

@@ -1,11 +1,12 @@
 """Compute KPIs from a spec: one tidy row per KPI, period and segment.
 
-The engine is written on narwhals, so the same code runs on pandas (the default) and, later,
-on Polars, DuckDB or Spark. For each source it makes ONE pass: it selects the period key, the
-segment columns and one prepared column per distinct (measure, filter) pair, groups once and
-aggregates with simple sums, counts, means, mins and maxes (conditional aggregation: a KPI's
-filter becomes ``when(filter).then(column)``). Only the few aggregated rows reach Python, where
-periods are labelled and ratios divided.
+The engine is written on narwhals, so the same code runs on every backend: pandas (the
+default), Polars, DuckDB and Spark (``backend=``; see :mod:`kpikit._backends` and
+``docs/backends.md``). For each source it makes ONE pass: it selects the period key, the segment
+columns and one prepared column per distinct (measure, filter) pair, groups once and aggregates
+with simple sums, counts, means, mins and maxes (conditional aggregation: a KPI's filter becomes
+``when(filter).then(column)``). Only the few aggregated rows reach Python, where periods are
+labelled and ratios divided, so the result is the same pandas table whatever the backend.
 
 Rules the result keeps:
 
@@ -42,8 +43,16 @@ from typing import TYPE_CHECKING, Any
 import narwhals as nw
 
 from kpikit import periods
-from kpikit._data import check_columns, column_names, filter_expr, prepare, read_source, to_pandas
-from kpikit._expr import Measure, columns
+from kpikit._backends import get_backend, read_source
+from kpikit._data import (
+    check_columns,
+    column_names,
+    datetime_lit,
+    filter_expr,
+    prepare,
+    to_pandas,
+)
+from kpikit._expr import Measure, Node, columns
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
@@ -55,6 +64,7 @@ __all__ = ["OUTPUT_COLUMNS", "compute", "last_complete_period"]
 OUTPUT_COLUMNS = ("kpi", "period", "value", "numerator", "denominator")
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
+_LEAP_DAYS_TO_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
 
 
 def compute(
@@ -66,6 +76,7 @@ def compute(
     start: str | None = None,
     end: str | None = None,
     data: Mapping[str, Any] | None = None,
+    backend: str | None = None,
 ) -> pd.DataFrame:
     """Compute KPIs per period (and segment) into a tidy table.
 
@@ -77,17 +88,22 @@ def compute(
         start: first period label to keep, of the same grain (inclusive).
         end: last period label to keep, of the same grain (inclusive).
         data: ``{source_id: frame}`` used instead of reading those sources' files, e.g. a
-            notebook's pandas DataFrame (any frame narwhals accepts). It is never modified.
+            notebook's pandas DataFrame, or a Polars, DuckDB or Spark frame (any frame narwhals
+            accepts; it is computed by its own library). It is never modified.
+        backend: the library that reads and computes the sources not given in ``data``:
+            ``pandas`` (default), ``polars``, ``duckdb`` or ``spark``. The result is the same.
 
     Returns:
         A pandas DataFrame with columns ``kpi, period, <by...>, value, numerator, denominator``
         (``value``, ``numerator`` and ``denominator`` float64; ``numerator`` and ``denominator``
         NaN for non-ratio KPIs), sorted by KPI in spec order, period, then segments (missing
-        last), with a fresh RangeIndex.
+        last), with a fresh RangeIndex. Segment columns hold what pandas reads from a CSV: text
+        as ``str``, whole numbers as ``int64`` (``float64`` with a missing value), booleans.
 
     Raises:
-        ParameterError: unknown grain or source id in ``data``, bad ``by`` or period labels.
-        KpikitError: unknown KPI id.
+        ParameterError: unknown grain, backend or source id in ``data``, bad ``by`` or period
+            labels.
+        KpikitError: unknown KPI id, or the backend's package is not installed.
         DataError: a file or column is missing or a column has the wrong type.
 
     Warns:
@@ -101,6 +117,7 @@ def compute(
     import pandas as pd
 
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
+    engine = get_backend(backend).name
     segments = _segments(by)
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     window = periods.bounds(grain, start, end)
@@ -119,7 +136,7 @@ def compute(
         _check_segments(known[sid], segments, spec.sources[sid], group)
     parts = []
     for sid, group in by_source.items():
-        native = data[sid] if sid in data else read_source(spec.sources[sid])
+        native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
         parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, window))
     table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
@@ -129,23 +146,29 @@ def compute(
 
 
 def last_complete_period(
-    spec: Spec | str | Path, grain: str = "month", *, data: Mapping[str, Any] | None = None
+    spec: Spec | str | Path,
+    grain: str = "month",
+    *,
+    data: Mapping[str, Any] | None = None,
+    backend: str | None = None,
 ) -> str:
     """The last period that every source used by the spec's KPIs covers completely.
 
     For each source, the last period whose last day is on or before the source's latest date;
-    then the earliest of those, so no KPI is judged on a partial period.
+    then the earliest of those, so no KPI is judged on a partial period. ``data`` and
+    ``backend`` work as in :func:`compute`.
 
     Example:
         >>> last_complete_period("data/kpis.yml", "month")  # doctest: +SKIP
         '2026-11'
     """
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
+    engine = get_backend(backend).name
     _check_data_ids(spec, data)
     labels = []
     for sid in dict.fromkeys(kpi.source for kpi in spec.kpis.values()):
         source = spec.sources[sid]
-        frame = prepare(source, data[sid] if sid in data else read_source(source))
+        frame = prepare(source, data[sid] if sid in data else read_source(source, engine))
         latest = to_pandas(frame.select(nw.col(source.time).max()))[source.time].iloc[0]
         if latest is None or latest != latest:  # None or NaT
             raise DataError(f"source '{sid}' has no dated rows", expected="at least one row")
@@ -249,9 +272,14 @@ def _check_segments(
 
 
 def _period_key(time: str, grain: str) -> Any:
-    if grain == "week":  # narwhals has no "1w": number the Monday as days since 1970-01-01
-        since = nw.col(time).dt.truncate("1d") - dt.datetime.combine(_EPOCH, dt.time())
-        return since.dt.total_seconds() // 86_400 - nw.col(time).dt.weekday() + 1
+    if grain == "week":
+        # narwhals has no "1w" and Spark no durations: number the Monday as days since
+        # 1970-01-01 from the calendar fields, in integer arithmetic every backend does alike.
+        col, year = nw.col(time), nw.col(time).dt.year() - 1
+        days = 365 * (year - 1969) + year // 4 - year // 100 + year // 400 - _LEAP_DAYS_TO_1970
+        # Days since Monday: (weekday + 6) % 7, because narwhals 2.29 on Spark numbers Sunday 0,
+        # not 7 as the other backends do; both give 6.
+        return days + col.dt.ordinal_day() - 1 - (col.dt.weekday() + 6) % 7
     return nw.col(time).dt.truncate(_TRUNCATE[grain])
 
 
@@ -275,19 +303,34 @@ def _compute_source(
     frame = prepare(source, native)
     schema, time = frame.collect_schema(), source.time
     if window[0] is not None:
-        frame = frame.filter(nw.col(time) >= dt.datetime.combine(window[0], dt.time()))
-    if window[1] is not None:
         frame = frame.filter(
-            nw.col(time) < dt.datetime.combine(window[1] + dt.timedelta(1), dt.time())
+            nw.col(time) >= datetime_lit(dt.datetime.combine(window[0], dt.time()))
         )
+    if window[1] is not None:
+        end = dt.datetime.combine(window[1] + dt.timedelta(1), dt.time())
+        frame = frame.filter(nw.col(time) < datetime_lit(end))
     plan = _Plan(schema, source)
     handles = {
         kpi.id: [plan.add(m, kpi) for m in (kpi.measure, kpi.numerator, kpi.denominator) if m]
         for kpi in kpis
     }
     keys = [_PERIOD, *segments]
-    prepared = frame.select(_period_key(time, grain).alias(_PERIOD), *segments, *plan.columns)
-    result = to_pandas(prepared.group_by(keys, drop_null_keys=False).agg(*plan.aggs))
+    if plan.masks:
+        frame = frame.with_columns(*plan.masks)
+    prepared = frame.select(
+        _period_key(time, grain).alias(_PERIOD), *_segment_columns(schema, segments), *plan.columns
+    )
+    grouped = prepared.group_by(keys, drop_null_keys=False).agg(*plan.aggs)
+    # Every aggregate as float64 before it leaves the backend (DuckDB sums integers into 128-bit
+    # HUGEINTs, which would reach pandas as Python objects), and period starts as naive
+    # timestamps (Spark's date_trunc gives instants: midnight in the session's time zone, which
+    # reach pandas in UTC, the day before east of Greenwich).
+    schema_out = grouped.collect_schema()
+    aggregates = [name for name in schema_out.names() if name not in keys]
+    fixes = [nw.col(*aggregates).cast(nw.Float64)]
+    if getattr(schema_out[_PERIOD], "time_zone", None):
+        fixes.append(nw.col(_PERIOD).dt.replace_time_zone(None))
+    result = to_pandas(grouped.with_columns(*fixes))
     undated = result[_PERIOD].isna()
     if undated.any():
         count = int(result.loc[undated, "__kpikit_rows"].sum())
@@ -299,7 +342,7 @@ def _compute_source(
         )
         result = result.loc[~undated]
     names = {k: periods.label(_as_day(k, grain), grain) for k in result[_PERIOD].unique()}
-    body = {"period": result[_PERIOD].map(names), **{s: result[s] for s in segments}}
+    body = {"period": result[_PERIOD].map(names), **{s: _nan_for_none(result[s]) for s in segments}}
     out = []
     for kpi in kpis:
         values = [plan.resolve(result, h) for h in handles[kpi.id]]
@@ -314,6 +357,30 @@ def _compute_source(
     return out
 
 
+def _segment_columns(schema: Any, segments: list[str]) -> list[Any]:
+    """Segment columns typed as pandas reads them from a CSV, whatever the backend.
+
+    Whole numbers become 64-bit integers (Spark infers 32-bit ones), other numbers 64-bit floats.
+    """
+    out = []
+    for name in segments:
+        dtype = schema[name]
+        if dtype.is_integer():
+            out.append(nw.col(name).cast(nw.Int64))
+        elif dtype.is_float():
+            out.append(nw.col(name).cast(nw.Float64))
+        else:
+            out.append(nw.col(name))
+    return out
+
+
+def _nan_for_none(values: pd.Series) -> pd.Series:
+    """Missing values of an object column as NaN, as pandas reads them (Arrow gives None)."""
+    if values.dtype != object:
+        return values
+    return values.where(values.notna(), float("nan"))
+
+
 def _as_day(key: Any, grain: str) -> dt.date:
     """The first day of a period from its group key (a Monday's day number for weeks)."""
     if grain == "week":
@@ -322,13 +389,28 @@ def _as_day(key: Any, grain: str) -> dt.date:
 
 
 class _Plan:
-    """The prepared columns and simple aggregations for one source's single group_by pass."""
+    """The prepared columns and simple aggregations for one source's single group_by pass.
+
+    Each distinct filter becomes one true/false column (``masks``), computed once however many
+    measures use it: cheaper on pandas, and a far smaller query plan on Spark.
+    """
 
     def __init__(self, schema: Any, source: Source) -> None:
         self.schema, self.source = schema, source
+        self.masks: list[Any] = []
         self.columns: list[Any] = []
         self.aggs: list[Any] = [nw.len().alias("__kpikit_rows")]
         self._seen: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._mask_names: dict[Node, str] = {}
+
+    def _mask(self, node: Node, kpi: Kpi) -> Any:
+        """The column that is true where the filter ``node`` holds (added on first use)."""
+        if node not in self._mask_names:
+            name = f"__kpikit_f{len(self._mask_names)}"
+            where = f"KPI '{kpi.id}' (source '{self.source.id}')"
+            self.masks.append(filter_expr(node, self.schema, where).alias(name))
+            self._mask_names[node] = name
+        return nw.col(self._mask_names[node])
 
     def add(self, measure: Measure, kpi: Kpi) -> tuple[str, ...]:
         """Register a measure under a KPI's filter; return the handle to read its result."""
@@ -336,8 +418,7 @@ class _Plan:
         if key in self._seen:
             return self._seen[key]
         name = f"__kpikit_{len(self._seen)}"
-        where = f"KPI '{kpi.id}' (source '{self.source.id}')"
-        mask = filter_expr(kpi.filter, self.schema, where) if kpi.filter else None
+        mask = self._mask(kpi.filter, kpi) if kpi.filter else None
         func, column = measure.func, measure.column
         if column is None:  # count(): rows (that match the filter)
             if mask is None:

@@ -1,5 +1,10 @@
 """Shared fixtures.
 
+``backend`` runs a test once per backend (pandas, polars, duckdb, spark), as narwhals' own
+``constructor`` fixtures do: tests pass ``backend=backend`` to ``compute``, and ``native(frame)``
+turns a pandas frame into that backend's frame for ``data=``. Spark runs in local mode in ONE
+session for the whole run (``spark``), started by the first Spark test.
+
 ``write_spec`` builds a small, real spec on disk from pandas frames, so tests exercise the same
 path as users (YAML + CSV files + ``load_spec``)::
 
@@ -16,8 +21,10 @@ path as users (YAML + CSV files + ``load_spec``)::
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -80,3 +87,65 @@ def write_spec(tmp_path: Path) -> MakeSpec:
         return make_spec(tmp_path / f"spec{len(calls)}", tables, kpis_yaml, sources_yaml)
 
     return _make
+
+
+BACKENDS = ("pandas", "polars", "duckdb", "spark")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local SparkSession for the whole run: 2 cores, 2 shuffle partitions, UTC, no UI.
+
+    kpikit's spark backend finds it as the active session, as it would find a user's.
+    """
+    from pyspark.sql import SparkSession
+
+    with warnings.catch_warnings():  # pyspark's one-off "does not yet fully support pandas 3"
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        import pyspark.testing.utils  # noqa: F401
+
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("kpikit-tests")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.default.parallelism", "2")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of each backend in turn (the Spark session starts with the first Spark test)."""
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return str(request.param)
+
+
+@pytest.fixture
+def native(backend: str, request: pytest.FixtureRequest) -> Callable[[pd.DataFrame], Any]:
+    """``native(frame)``: a pandas frame as the current backend's own (lazy where it can be)."""
+    return lambda frame: to_native(frame, backend, request)
+
+
+def to_native(frame: pd.DataFrame, backend: str, request: pytest.FixtureRequest) -> Any:
+    """A copy of ``frame`` as a frame of ``backend`` (through Arrow, so types carry over)."""
+    if backend == "pandas":
+        return frame.copy()
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if backend == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table).lazy()  # type: ignore[union-attr]
+    if backend == "duckdb":
+        import duckdb
+
+        return duckdb.connect().from_arrow(table)
+    return request.getfixturevalue("spark").createDataFrame(table)

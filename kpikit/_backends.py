@@ -1,0 +1,437 @@
+"""Backends: the libraries that compute KPIs, and how each one reads a source's files.
+
+The engine is written once, on narwhals; a backend only decides which library holds the data.
+Each backend reads the files itself, so the data stays where that library can work on it:
+
+==========  =====================================================  =========================
+name        reads CSV / Parquet with                               needs
+==========  =====================================================  =========================
+pandas      ``pandas.read_csv`` / ``pandas.read_parquet`` (eager)  (default)
+polars      ``polars.scan_csv`` / ``polars.scan_parquet`` (lazy)   ``pip install 'kpikit[polars]'``
+duckdb      ``read_csv`` / ``read_parquet`` on a new connection    ``pip install 'kpikit[duckdb]'``
+spark       ``spark.read.csv`` / ``spark.read.parquet``            ``pip install 'kpikit[spark]'``, Java 17
+==========  =====================================================  =========================
+
+A Parquet source may be one file, a folder of Parquet files or a glob such as
+``events/*.parquet``; the lazy backends (Polars, DuckDB, Spark) stream it, so it may be larger than
+memory. CSV files are read alike everywhere: empty cells are missing values (text such as ``NA``
+stays text), ``true``/``false`` are booleans, column types are inferred from every row, and the
+time column is parsed as dates or timestamps -- a value that is not a date raises
+:class:`~kpikit.errors.DataError` naming it. A timezone-aware Parquet timestamp is read as the
+wall-clock time in its own zone on every backend.
+
+Spark uses the active ``SparkSession`` (so yours, on a cluster), or starts a local one whose SQL
+time zone is UTC. duckdb, polars and pyspark are imported only when their backend reads a source.
+
+The backends form a small registry: :func:`register` adds one, :func:`get_backend` finds one by
+name and says which names exist when it cannot.
+
+Example:
+    >>> get_backend("duckdb").extra
+    'duckdb'
+    >>> get_backend("duckbd")
+    Traceback (most recent call last):
+    ...
+    kpikit.errors.ParameterError: no backend named 'duckbd': expected one of pandas, polars, duckdb, spark, found 'duckbd'. Hint: did you mean 'duckdb'?
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import glob
+import importlib
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from narwhals import dependencies as deps
+
+from kpikit.errors import DataError, KpikitError, ParameterError, did_you_mean
+
+if TYPE_CHECKING:
+    from kpikit.spec import Source
+
+__all__ = [
+    "DEFAULT",
+    "Backend",
+    "backend_names",
+    "get_backend",
+    "parse_text_times",
+    "read_source",
+    "register",
+    "spark_session",
+]
+
+DEFAULT = "pandas"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A library kpikit computes on.
+
+    Attributes:
+        name: what users pass as ``backend=`` or ``--backend``.
+        module: the package the backend imports.
+        extra: the kpikit extra that installs it (None for pandas, which kpikit needs anyway).
+        read: turns a :class:`~kpikit.spec.Source` into a native frame of the library, lazy
+            where the library can be; called only after the file was found.
+        owns: whether a native frame belongs to this library.
+        parse_times: turns a text column of such a frame into timestamps; returns the new frame
+            and the first value that is not a date (None when all are), or None when the backend
+            needs no such help (pandas parses in :func:`kpikit._data.as_datetime`).
+    """
+
+    name: str
+    module: str
+    extra: str | None
+    read: Callable[[Source], Any]
+    owns: Callable[[Any], bool]
+    parse_times: Callable[[Any, str], tuple[Any, Any]] | None = None
+
+
+_REGISTRY: dict[str, Backend] = {}
+
+
+def register(backend: Backend) -> Backend:
+    """Add (or replace) a backend under its name and return it."""
+    _REGISTRY[backend.name] = backend
+    return backend
+
+
+def backend_names() -> tuple[str, ...]:
+    """The names of the registered backends, the default first."""
+    return tuple(_REGISTRY)
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The backend called ``name`` (None: the default, pandas).
+
+    Raises:
+        ParameterError: no backend has that name; the message lists the names and suggests the
+            closest.
+    """
+    if name is None:
+        name = DEFAULT
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ParameterError(
+            f"no backend named {name!r}",
+            expected="one of " + ", ".join(_REGISTRY),
+            found=repr(name),
+            hint=did_you_mean(str(name), _REGISTRY) or f"backend={DEFAULT!r} is the default",
+        )
+    return _REGISTRY[name]
+
+
+def read_source(source: Source, backend: str | None = None) -> Any:
+    """Read a source's CSV or Parquet file(s) into a native frame of ``backend`` (default pandas).
+
+    The time column comes back as dates or timestamps (pandas: ``datetime64``).
+
+    Raises:
+        ParameterError: unknown backend.
+        KpikitError: the backend's package is not installed (the message names the extra).
+        DataError: the file is missing or unreadable, has no time column, or its time column
+            holds a value that is not a date.
+    """
+    from kpikit._data import as_datetime, check_columns
+
+    chosen = get_backend(backend)
+    _require(chosen)
+    _check_exists(source)
+    native = chosen.read(source)
+    check_columns(native, [source.time], source.id, "its time column")
+    return as_datetime(native, source.time, f"{source.path.name} (source '{source.id}')")
+
+
+def parse_text_times(native: Any, column: str) -> tuple[Any, Any] | None:
+    """Parse a text column of a non-pandas frame as timestamps, with its library's own parser.
+
+    Returns ``(frame, bad)`` where ``bad`` is the first value that is not a date (None when all
+    are), or None when no registered backend owns the frame.
+    """
+    for backend in _REGISTRY.values():
+        if backend.parse_times is not None and backend.owns(native):
+            return backend.parse_times(native, column)
+    return None
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _is_glob(path: Path) -> bool:
+    return any(char in str(path) for char in "*?[")
+
+
+def _is_parquet(source: Source) -> bool:
+    """A ``.parquet`` file, a glob of them, or a folder (of Parquet files)."""
+    return source.path.suffix.lower() == ".parquet" or source.path.is_dir()
+
+
+def _parquet_files(source: Source) -> list[Path]:
+    path = source.path
+    if _is_glob(path):
+        return sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+    if path.is_dir():
+        return sorted(path.rglob("*.parquet"))
+    return [path]
+
+
+def _check_exists(source: Source) -> None:
+    path = source.path
+    if _is_glob(path) and not glob.glob(str(path), recursive=True):
+        found = f"no file matches {path}"
+    elif path.is_dir() and not _parquet_files(source):
+        found = f"no .parquet file in the folder {path}"
+    elif not _is_glob(path) and not path.exists():
+        found = str(path)
+    else:
+        return
+    raise DataError(
+        f"file not found for source '{source.id}'",
+        expected="a CSV or Parquet file, a folder of Parquet files or a glob such as *.parquet",
+        found=found,
+        hint="paths in the spec are relative to the spec file's folder",
+    )
+
+
+def _unreadable(source: Source, exc: BaseException) -> DataError:
+    text = str(exc).strip()
+    return DataError(
+        f"cannot read {source.path.name} (source '{source.id}')",
+        expected="a well-formed CSV file with a header line, or Parquet files",
+        found=text.splitlines()[0] if text else type(exc).__name__,
+    )
+
+
+def _parquet_zone(source: Source) -> str | None:
+    """The time zone of the time column's timestamps as the Parquet file says (None: naive)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = _parquet_files(source)
+    schema = pq.read_schema(files[0])
+    if source.time not in schema.names:
+        return None
+    kind = schema.field(source.time).type
+    return kind.tz if pa.types.is_timestamp(kind) else None
+
+
+def _require(backend: Backend) -> None:
+    """Import the backend's package, or say which extra installs it."""
+    try:
+        importlib.import_module(backend.module)
+    except ImportError:
+        raise KpikitError(
+            f"the {backend.name} backend needs the {backend.module} package, which is not "
+            "installed",
+            hint=f"pip install 'kpikit[{backend.extra}]'",
+        ) from None
+
+
+# --- pandas --------------------------------------------------------------------------------------
+
+
+def _read_pandas(source: Source) -> Any:
+    import pandas as pd
+
+    try:
+        if not _is_parquet(source):
+            return pd.read_csv(source.path, keep_default_na=False, na_values=[""])
+        files = _parquet_files(source)
+        if len(files) == 1 and files[0] == source.path:
+            return pd.read_parquet(source.path)
+        import pyarrow.dataset as ds
+
+        return ds.dataset([str(p) for p in files], format="parquet").to_table().to_pandas()
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise _unreadable(source, exc) from None
+
+
+register(
+    Backend(
+        "pandas",
+        "pandas",
+        None,
+        _read_pandas,
+        lambda native: deps.is_pandas_dataframe(native),
+    )
+)
+
+
+# --- polars --------------------------------------------------------------------------------------
+
+
+def _read_polars(source: Source) -> Any:
+    import polars as pl
+
+    try:
+        if _is_parquet(source):
+            frame = pl.scan_parquet(_parquet_files(source))
+        else:
+            # Types from every row, as pandas does. Dates stay text, as in pandas, and the time
+            # column is parsed afterwards (try_parse_dates over every row is ~40 times slower).
+            frame = pl.scan_csv(source.path, infer_schema_length=None)
+        frame.collect_schema()  # infers the types now, so a broken file fails here
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(source, exc) from None
+    return frame
+
+
+def _polars_times(native: Any, column: str) -> tuple[Any, Any]:
+    import polars as pl
+
+    parsed = pl.col(column).str.to_datetime(strict=False, time_unit="us")
+    misfit = native.lazy().filter(pl.col(column).is_not_null() & parsed.is_null())
+    bad = misfit.select(column).head(1).collect()
+    return native.with_columns(parsed), (bad.item() if bad.height else None)
+
+
+register(
+    Backend(
+        "polars",
+        "polars",
+        "polars",
+        _read_polars,
+        lambda native: deps.is_polars_dataframe(native) or deps.is_polars_lazyframe(native),
+        _polars_times,
+    )
+)
+
+
+# --- duckdb --------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_duckdb(source: Source) -> Any:
+    import duckdb
+
+    con = duckdb.connect()  # in memory; each relation keeps its connection alive
+    try:
+        if _is_parquet(source):
+            paths = [str(p) for p in _parquet_files(source)]
+            relation = con.read_parquet(paths)
+            time = _quote(source.time)
+            kinds = dict(zip(relation.columns, relation.dtypes, strict=True))
+            if "TIME ZONE" in str(kinds.get(source.time)):
+                # DuckDB would show the instant in the session's zone; the file's zone counts.
+                zone = (_parquet_zone(source) or "UTC").replace("'", "''")
+                relation = relation.project(f"* REPLACE (timezone('{zone}', {time}) AS {time})")
+            return relation
+        # sample_size=-1: types from every row, as pandas does
+        return con.read_csv(str(source.path), header=True, sample_size=-1)
+    except (OSError, duckdb.Error) as exc:
+        raise _unreadable(source, exc) from None
+
+
+def _duckdb_times(native: Any, column: str) -> tuple[Any, Any]:
+    name = _quote(column)
+    misfit = native.filter(f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP) IS NULL")
+    bad = misfit.project(name).limit(1).fetchall()
+    parsed = native.project(f"* REPLACE (TRY_CAST({name} AS TIMESTAMP) AS {name})")
+    return parsed, (bad[0][0] if bad else None)
+
+
+register(
+    Backend(
+        "duckdb",
+        "duckdb",
+        "duckdb",
+        _read_duckdb,
+        lambda native: deps.is_duckdb_relation(native),
+        _duckdb_times,
+    )
+)
+
+
+# --- spark ---------------------------------------------------------------------------------------
+
+
+def spark_session() -> Any:
+    """The active SparkSession, or a new local one with SQL time zone UTC.
+
+    Raises:
+        KpikitError: Spark cannot start, most often because no Java runtime is installed.
+    """
+    from pyspark.sql import SparkSession
+
+    with warnings.catch_warnings():
+        # pyspark checks the pandas version once, when pyspark.testing.utils is first imported
+        # (during its first conversion of a Python value), and warns about pandas 3. kpikit hands
+        # results over through Arrow, not pyspark's pandas API: import it here, quietly.
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        import pyspark.testing.utils  # noqa: F401
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        try:
+            session = (
+                SparkSession.builder.appName("kpikit")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
+                .getOrCreate()
+            )
+        except Exception as exc:  # PySparkRuntimeError: JAVA_GATEWAY_EXITED and the like
+            raise KpikitError(
+                "cannot start Spark",
+                found=str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                hint="Spark needs a Java 17 runtime: install one and set JAVA_HOME, or create "
+                "your own SparkSession before calling kpikit",
+            ) from None
+    session.sparkContext.setLogLevel("ERROR")  # kpikit's own session: errors only
+    return session
+
+
+def _read_spark(source: Source) -> Any:
+    from pyspark.errors import PySparkException
+
+    spark = spark_session()
+    try:
+        if _is_parquet(source):
+            frame = spark.read.parquet(*[str(p) for p in _parquet_files(source)])
+            if frame.schema[source.time].dataType.typeName() == "timestamp":
+                # An instant shown in the session's zone; the file's zone counts.
+                from pyspark.sql import functions as F
+
+                zone = spark.conf.get("spark.sql.session.timeZone")
+                local = F.convert_timezone(
+                    F.lit(zone),
+                    F.lit(_parquet_zone(source) or "UTC"),
+                    frame[source.time].cast("timestamp_ntz"),
+                )
+                frame = frame.withColumn(source.time, local)
+            return frame
+        return spark.read.csv(
+            str(source.path),
+            header=True,
+            inferSchema=True,  # types from every row, as pandas does
+            multiLine=True,  # quoted line breaks, as every other CSV reader
+            escape='"',  # "" inside quotes is a quote (RFC 4180), not \"
+        )
+    except (OSError, PySparkException) as exc:
+        raise _unreadable(source, exc) from None
+
+
+def _spark_times(native: Any, column: str) -> tuple[Any, Any]:
+    parsed = native[column].try_cast("timestamp_ntz")
+    misfit = native.filter(native[column].isNotNull() & parsed.isNull())
+    bad = misfit.select(column).limit(1).collect()
+    return native.withColumn(column, parsed), (bad[0][0] if bad else None)
+
+
+register(
+    Backend(
+        "spark",
+        "pyspark",
+        "spark",
+        _read_spark,
+        lambda native: (
+            deps.is_pyspark_dataframe(native) or deps.is_pyspark_connect_dataframe(native)
+        ),
+        _spark_times,
+    )
+)
