@@ -133,6 +133,23 @@ def test_compute_output_file_is_written_atomically_and_says_where(
     assert [p.name for p in tmp_path.iterdir()] == ["revenue.csv"]  # no temporary file left
 
 
+@pytest.mark.filterwarnings("default::kpikit.errors.KpikitWarning")  # printed by main()
+@pytest.mark.parametrize("output", ["csv", "table"])
+def test_compute_by_channel_prints_the_same_numbers_on_every_backend(
+    backend: str, output: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["compute", str(SPEC), "--grain", "quarter", "--by", "channel", "--format", output]
+    assert main(args) == 0
+    on_pandas = capsys.readouterr()
+    assert main([*args, "--backend", backend]) == 0
+    got = capsys.readouterr()
+    assert got.out == on_pandas.out  # byte for byte: 12 significant digits hide float noise
+    assert got.err == on_pandas.err
+    assert got.err.startswith("kpikit: warning: left out email_open_rate, ") and got.err.endswith(
+        ": their sources have no column 'channel'\n"
+    )
+
+
 def test_compute_by_a_column_some_sources_lack_warns_on_one_line() -> None:
     spec = kpikit.load_spec(SPEC)
     has_channel = {sid for sid, source in spec.sources.items() if "channel" in source.columns}
@@ -170,6 +187,11 @@ def test_compute_output_into_a_missing_folder_is_an_error(
         (["compute", str(SPEC), "--kpi", "revnue"], "no KPI 'revnue'.*did you mean 'revenue'"),
         (["compute", "missing.yml"], "spec file not found: missing.yml"),
         (["compute", str(SPEC), "--from", "2026-13"], "invalid period '2026-13'"),
+        (
+            ["compute", str(SPEC), "--backend", "duckbd"],
+            "no backend named 'duckbd': expected one of pandas, polars, duckdb, spark.*"
+            "did you mean 'duckdb'",
+        ),
         (["report", "--period", "2026-13"], "invalid period '2026-13'"),
         (["report", "--period", "2026-Q3"], "the report period must be a month"),
         (["report", "--period", "2026-08", "--template", "monthly_reprot"], "did you mean"),
@@ -196,6 +218,7 @@ def test_user_mistakes_are_one_line_and_exit_2(
     [
         ["compute", str(SPEC), "--grain", "fortnight"],
         ["compute", str(SPEC), "--kpi", "nope"],
+        ["compute", str(SPEC), "--backend", "sparkk"],
         ["compute", "missing.yml"],
         ["lint", "missing.yml"],
     ],
@@ -242,6 +265,11 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert all(command in out for command in ("compute", "lint", "report", "exit status"))
+    assert main(["compute", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    from kpikit._backends import backend_names
+
+    assert all(name in out for name in backend_names()) and "--backend NAME" in out
 
 
 def test_start_up_imports_neither_pandas_nor_papermill() -> None:
