@@ -17,6 +17,7 @@ from typing import Any
 
 from kpikit import _yaml
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
+from kpikit._formula import parse_formula, references
 from kpikit.errors import KpikitError, Problem, SpecError, did_you_mean
 from kpikit.spec import (
     CADENCES,
@@ -37,7 +38,7 @@ SOURCE_KEYS = ("path", "time", "description")
 OBJECTIVE_KEYS = ("title", "owner", "description")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
-    "denominator", "filter", "unit", "direction", "target", "cadence", "owner",
+    "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
 )  # fmt: skip
 TARGET_KEYS = ("value", "by")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -283,13 +284,10 @@ def _target(c: _Checker, body: Mapping[Any, Any], kid: str) -> Target | None:
     return Target(float(value), by)
 
 
-def _load_kpi(
-    c: _Checker, kid: str, body: Mapping[Any, Any], spec_parts: dict[str, Any]
-) -> Kpi | None:
-    sources: dict[str, Source] = spec_parts["sources"]
-    objectives: dict[str, Objective] = spec_parts["objectives"]
-    c.keys(body, KPI_KEYS, kid, f"KPI '{kid}'")
-    name = c.text(body, "name", kid, required=True)
+def _aggregation(
+    c: _Checker, kid: str, body: Mapping[Any, Any], sources: dict[str, Source]
+) -> dict[str, Any] | None:
+    """The fields of a KPI aggregated from a source: a measure, or a numerator and denominator."""
     source_id = c.text(body, "source", kid, required=True)
     source = sources.get(source_id) if source_id else None
     if source_id and source is None:
@@ -302,21 +300,59 @@ def _load_kpi(
     if has_measure == has_ratio:
         c.add(
             _line(body), kid, "measure",
-            "expected either 'measure' or both 'numerator' and 'denominator'",
+            "expected 'measure', both 'numerator' and 'denominator', or 'formula'",
             hint="e.g. numerator: sum(attributed_sales) and denominator: sum(spend)",
         )  # fmt: skip
     elif has_ratio and not ("numerator" in body and "denominator" in body):
         missing = "denominator" if "numerator" in body else "numerator"
         c.add(
-            _line(body),
-            kid,
-            missing,
+            _line(body), kid, missing,
             f"a ratio KPI needs both numerator and denominator; '{missing}' is missing",
-        )
+        )  # fmt: skip
     measure = _measure(c, body, "measure", kid, source)
     numerator = _measure(c, body, "numerator", kid, source)
     denominator = _measure(c, body, "denominator", kid, source)
     node = _filter(c, body, kid, source)
+    if source is None or (measure is None and (numerator is None or denominator is None)):
+        return None
+    return {
+        "source": source.id, "measure": measure, "numerator": numerator,
+        "denominator": denominator, "filter": node,
+        "filter_text": str(body["filter"]).strip() if node is not None else None,
+    }  # fmt: skip
+
+
+def _formula(c: _Checker, kid: str, body: Mapping[Any, Any]) -> dict[str, Any] | None:
+    """The fields of a formula KPI, computed from other KPIs; ids are checked once all are read."""
+    for key in ("source", "measure", "numerator", "denominator", "filter"):
+        if key in body:
+            c.add(
+                _line(body, key), kid, key,
+                f"a formula KPI takes no '{key}': it is computed from other KPIs",
+                hint="put the aggregation in its own KPI and refer to that KPI's id",
+            )  # fmt: skip
+    text = body["formula"]
+    if not isinstance(text, str | int | float) or isinstance(text, bool):
+        c.add(_line(body, "formula"), kid, "formula", f"expected text, found {_show(text)}")
+        return None
+    try:
+        tree = parse_formula(str(text))
+    except ExprError as exc:
+        c.add(_line(body, "formula"), kid, "formula", str(exc))
+        return None
+    return {"source": None, "formula": tree, "formula_text": str(text).strip()}
+
+
+def _load_kpi(
+    c: _Checker, kid: str, body: Mapping[Any, Any], spec_parts: dict[str, Any]
+) -> Kpi | None:
+    objectives: dict[str, Objective] = spec_parts["objectives"]
+    c.keys(body, KPI_KEYS, kid, f"KPI '{kid}'")
+    name = c.text(body, "name", kid, required=True)
+    if "formula" in body:
+        how = _formula(c, kid, body)
+    else:
+        how = _aggregation(c, kid, body, spec_parts["sources"])
     unit = c.choice(body, "unit", UNITS, kid, required=True)
     direction = c.choice(body, "direction", DIRECTIONS, kid, required=True)
     cadence = c.choice(body, "cadence", CADENCES, kid, required=False)
@@ -329,11 +365,9 @@ def _load_kpi(
     types = body.get("types") or []
     if not isinstance(types, list):
         c.add(
-            _line(body, "types"),
-            kid,
-            "types",
+            _line(body, "types"), kid, "types",
             f"expected a list such as [quantitative, lagging], found {_show(types)}",
-        )
+        )  # fmt: skip
         types = []
     for item in types:
         if item not in KPI_TYPES:
@@ -342,18 +376,47 @@ def _load_kpi(
                 hint=_suggest(str(item), KPI_TYPES, "types"),
             )  # fmt: skip
     target = _target(c, body, kid)
-    if not (name and source and unit and direction) or (
-        measure is None and (numerator is None or denominator is None)
-    ):
+    if not (name and unit and direction) or how is None:
         return None
     return Kpi(
-        id=kid, name=name, source=source.id, unit=unit, direction=direction,
-        measure=measure, numerator=numerator, denominator=denominator,
-        filter=node, filter_text=str(body["filter"]).strip() if node is not None else None,
+        id=kid, name=name, unit=unit, direction=direction, **how,
         description=c.text(body, "description", kid, required=False), objective=objective,
         types=tuple(str(t) for t in types if t in KPI_TYPES), target=target, cadence=cadence,
         owner=c.text(body, "owner", kid, required=False), line=_line(body) or 0,
     )  # fmt: skip
+
+
+def _check_formulas(c: _Checker, kpis: dict[str, Kpi], known: set[str]) -> None:
+    """Formula references name existing KPIs (did-you-mean otherwise) and form no cycle."""
+    for kpi in kpis.values():
+        if kpi.formula is None:
+            continue
+        for ref in sorted(references(kpi.formula)):
+            if ref not in known:
+                c.add(
+                    kpi.line, kpi.id, "formula", f"unknown KPI '{ref}' in formula",
+                    hint=_suggest(ref, sorted(known), "KPIs"),
+                )  # fmt: skip
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(kid: str, path: list[str]) -> None:
+        if state.get(kid) == 2 or kid not in kpis:
+            return
+        if state.get(kid) == 1:
+            loop = path[path.index(kid) :] + [kid]
+            c.add(
+                kpis[kid].line, kid, "formula", "formulas refer to each other in a cycle: "
+                + " -> ".join(loop), hint="a KPI cannot be computed from itself",
+            )  # fmt: skip
+            return
+        state[kid] = 1
+        formula = kpis[kid].formula
+        for ref in sorted(references(formula)) if formula is not None else []:
+            visit(ref, [*path, kid])
+        state[kid] = 2
+
+    for kid in kpis:
+        visit(kid, [])
 
 
 def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
@@ -398,6 +461,7 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
             kpi = _load_kpi(c, str(kid), body, parts)
             if kpi is not None:
                 kpis[kpi.id] = kpi
+    _check_formulas(c, kpis, {str(k) for k in block or {}})
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     spec = Spec(path.resolve(), int(version), parts["sources"], parts["objectives"], kpis)  # type: ignore[arg-type]

@@ -52,7 +52,9 @@ from kpikit._data import (
     prepare,
     to_pandas,
 )
+from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
+from kpikit._formula import references
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
@@ -122,14 +124,18 @@ def compute(
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     window = periods.bounds(grain, start, end)
     _check_data_ids(spec, data)
+    needed = inputs_of(spec, chosen)  # formula KPIs bring the KPIs they are computed from
+    lag = max_lag(spec, chosen)  # lag() reaches back before `start`
+    reach = periods.bounds(grain, periods.previous(start, lag), end) if start and lag else window
     by_source: dict[str, list[Kpi]] = {}
-    for kpi in chosen:
-        by_source.setdefault(kpi.source, []).append(kpi)
+    for kpi in needed:
+        if kpi.source is not None:
+            by_source.setdefault(kpi.source, []).append(kpi)
     known = {
         sid: column_names(data[sid]) if sid in data else list(spec.sources[sid].columns)
         for sid in by_source
     }
-    order = {kpi.id: i for i, kpi in enumerate(chosen)}
+    order = {kpi.id: i for i, kpi in enumerate(needed)}
     if kpis is None and segments:
         by_source = _leave_out_unsegmented(by_source, known, segments, order)
     for sid, group in by_source.items():  # fail fast, before reading any file
@@ -137,8 +143,15 @@ def compute(
     parts = []
     for sid, group in by_source.items():
         native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
-        parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, window))
+        parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, reach))
     table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
+    formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
+    if formulas:
+        table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
+    table = table[table["kpi"].isin([k.id for k in chosen])]
+    if start and lag:  # drop the earlier periods read only for lag()
+        first = periods.label(window[0], grain) if window[0] else ""
+        table = table[table["period"].ge(first)]
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
@@ -166,7 +179,7 @@ def last_complete_period(
     engine = get_backend(backend).name
     _check_data_ids(spec, data)
     labels = []
-    for sid in dict.fromkeys(kpi.source for kpi in spec.kpis.values()):
+    for sid in dict.fromkeys(k.source for k in spec.kpis.values() if k.source is not None):
         source = spec.sources[sid]
         frame = prepare(source, data[sid] if sid in data else read_source(source, engine))
         latest = to_pandas(frame.select(nw.col(source.time).max()))[source.time].iloc[0]
@@ -217,6 +230,27 @@ def _check_data_ids(spec: Spec, data: dict[str, Any]) -> None:
                 found=repr(sid),
                 hint=did_you_mean(str(sid), spec.sources),
             )
+
+
+def _computable(formulas: list[Kpi], computed: set[str]) -> list[Kpi]:
+    """The formulas whose inputs were all computed (in order); warn about the others.
+
+    Inputs are missing only when ``by=`` left their KPIs out, which has already been said.
+    """
+    kept, available = [], set(computed)
+    for kpi in formulas:
+        assert kpi.formula is not None
+        if references(kpi.formula) <= available:
+            kept.append(kpi)
+            available.add(kpi.id)
+    dropped = [k.id for k in formulas if k not in kept]
+    if dropped:
+        warnings.warn(
+            f"left out {', '.join(dropped)}: computed from KPIs that were left out",
+            KpikitWarning,
+            stacklevel=4,
+        )
+    return kept
 
 
 def _leave_out_unsegmented(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kpikit._expr import Measure, Node
+from kpikit._formula import Formula, references
 from kpikit.errors import KpikitError, did_you_mean
 
 __all__ = [
@@ -105,13 +106,14 @@ class Target(_Value):
 class Kpi(_Value):
     """One KPI: what to aggregate from which source, and how to judge it.
 
-    A KPI is either a plain ``measure`` or a ratio of ``numerator`` over ``denominator``, both
-    aggregated within each period and segment before dividing.
+    A KPI is a plain ``measure``, a ratio of ``numerator`` over ``denominator`` (both
+    aggregated within each period and segment before dividing), or a ``formula`` over other
+    KPIs, evaluated once each input is aggregated for the period and segment.
     """
 
     id: str
     name: str
-    source: str
+    source: str | None  # None for a formula KPI
     unit: str
     direction: str
     measure: Measure | None = None
@@ -119,6 +121,8 @@ class Kpi(_Value):
     denominator: Measure | None = None
     filter: Node | None = None
     filter_text: str | None = None
+    formula: Formula | None = None
+    formula_text: str | None = None
     description: str | None = None
     objective: str | None = None
     types: tuple[str, ...] = ()
@@ -133,8 +137,15 @@ class Kpi(_Value):
         return self.numerator is not None
 
     @property
+    def is_formula(self) -> bool:
+        """True when the KPI is computed from other KPIs."""
+        return self.formula is not None
+
+    @property
     def definition(self) -> str:
         """The formula in words, e.g. ``sum(attributed_sales) / sum(spend)``."""
+        if self.formula_text is not None:
+            return self.formula_text
         if self.numerator is not None and self.denominator is not None:
             text = f"{self.numerator.text} / {self.denominator.text}"
         else:
@@ -173,6 +184,15 @@ class Spec(_Value):
             return list(self.kpis.values())
         wanted = [self.kpi(k).id for k in kpi_ids]
         return [k for k in self.kpis.values() if k.id in wanted]
+
+    def sources_of(self, kpi_id: str) -> tuple[str, ...]:
+        """The ids of the sources a KPI reads, directly or through the KPIs of its formula."""
+        kpi = self.kpi(kpi_id)
+        if kpi.source is not None:
+            return (kpi.source,)
+        assert kpi.formula is not None
+        found = (s for ref in sorted(references(kpi.formula)) for s in self.sources_of(ref))
+        return tuple(dict.fromkeys(found))
 
     def kpis_for(self, objective_id: str | None) -> list[Kpi]:
         """The KPIs that serve an objective (None: those that serve none)."""

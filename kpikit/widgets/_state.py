@@ -104,14 +104,14 @@ def options(spec: Spec, data: Mapping[str, Any] | None = None) -> Options:
 
     frames = dict(data or {})
     by_source: dict[str, tuple[str, ...]] = {}
-    for sid in dict.fromkeys(k.source for k in spec.kpis.values()):
+    for sid in dict.fromkeys(s for k in spec.kpis.values() for s in spec.sources_of(k.id)):
         source = spec.sources[sid]
         frame = frames[sid] if sid in frames else read_source(source)
         by_source[sid] = _source_dimensions(frame, source.time)
     return Options(
         kpis=tuple((k.name, k.id) for k in spec.kpis.values()),
         grains=tuple(periods.GRAINS),
-        dimensions={k.id: by_source[k.source] for k in spec.kpis.values()},
+        dimensions={k.id: _shared(by_source, spec.sources_of(k.id)) for k in spec.kpis.values()},
         default_grains={
             k.id: _GRAIN_OF_CADENCE.get(k.cadence or "", "month") for k in spec.kpis.values()
         },
@@ -197,6 +197,12 @@ def _table(frame: pd.DataFrame, state: ExplorerState, unit: str, name: str) -> p
     return shown.astype("str")
 
 
+def _shared(by_source: Mapping[str, tuple[str, ...]], sources: tuple[str, ...]) -> tuple[str, ...]:
+    """The dimensions every one of ``sources`` has (a formula KPI reads several)."""
+    first, *rest = sources
+    return tuple(d for d in by_source[first] if all(d in by_source[s] for s in rest))
+
+
 def _first_complete_period(
     spec: Spec, source_id: str, grain: str, data: Mapping[str, Any] | None
 ) -> str | None:
@@ -244,7 +250,8 @@ def render(
     kpi = spec.kpi(state.kpi)
     by = [state.dimension] if state.dimension else []
     end = last_complete_period(spec, state.grain, data=data)
-    start = _first_complete_period(spec, kpi.source, state.grain, data)
+    firsts = [_first_complete_period(spec, s, state.grain, data) for s in spec.sources_of(kpi.id)]
+    start = max((f for f in firsts if f is not None), default=None)
     if start is not None and periods.parse_period(start)[1] > periods.parse_period(end)[1]:
         start = None  # less than one whole period of data: show what there is
     frame = compute(spec, grain=state.grain, by=by, kpis=[kpi.id], start=start, end=end, data=data)

@@ -162,7 +162,7 @@ def explorer(
     from kpikit._data import read_source
 
     given = dict(data or {})
-    used = dict.fromkeys(k.source for k in spec.kpis.values())
+    used = dict.fromkeys(s for k in spec.kpis.values() for s in spec.sources_of(k.id))
     frames = {sid: given[sid] if sid in given else read_source(spec.sources[sid]) for sid in used}
     choices = options(spec, frames)
     return Explorer(spec, frames, choices, initial(choices, kpi))

@@ -1,0 +1,133 @@
+"""Evaluate formula KPIs on the engine's aggregated table.
+
+A formula KPI is computed from other KPIs once each of them has been aggregated for the period
+and segment, so ``(revenue - cost) / revenue`` is a ratio of sums at every grain and
+``revenue / lag(revenue, 12) - 1`` compares whole periods. This runs on the small aggregated
+table (one row per KPI, period and segment), after the backend has done the heavy work.
+
+Rules:
+
+- A division by zero gives an empty value, never 0 or infinity.
+- ``lag(kpi, n)`` is the value ``n`` periods earlier *on the calendar*, for the same segment: a
+  period with no data is empty, never the last value carried forward.
+- A formula whose inputs are missing for a period and segment is empty there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from kpikit import periods
+from kpikit._formula import Formula, Lag, Neg, Num, Ref, references
+from kpikit.spec import Kpi, Spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["evaluate", "inputs_of", "max_lag"]
+
+
+def inputs_of(spec: Spec, chosen: Sequence[Kpi]) -> list[Kpi]:
+    """The chosen KPIs plus every KPI their formulas need, inputs before the formulas using them."""
+    ordered: dict[str, Kpi] = {}
+
+    def visit(kpi: Kpi) -> None:
+        if kpi.id in ordered:
+            return
+        for ref in sorted(references(kpi.formula)) if kpi.formula is not None else []:
+            visit(spec.kpis[ref])
+        ordered[kpi.id] = kpi
+
+    for kpi in chosen:
+        visit(kpi)
+    return list(ordered.values())
+
+
+def max_lag(spec: Spec, kpis: Sequence[Kpi]) -> int:
+    """How many periods before the first one asked for the inputs must reach back (chained)."""
+    memo: dict[str, int] = {}
+
+    def reach(node: Formula) -> int:
+        if isinstance(node, Ref):
+            return depth(node.kpi)
+        if isinstance(node, Lag):
+            return node.periods + depth(node.kpi)
+        if isinstance(node, Num):
+            return 0
+        if isinstance(node, Neg):
+            return reach(node.operand)
+        return max(reach(node.left), reach(node.right))
+
+    def depth(kid: str) -> int:
+        if kid not in memo:
+            formula = spec.kpis[kid].formula
+            memo[kid] = reach(formula) if formula is not None else 0
+        return memo[kid]
+
+    return max((depth(k.id) for k in kpis), default=0)
+
+
+def evaluate(table: pd.DataFrame, formulas: Sequence[Kpi], segments: Sequence[str]) -> pd.DataFrame:
+    """Rows for each formula KPI (in order, so one formula may use another), on ``table``.
+
+    ``table`` is the engine's tidy table of the inputs: ``kpi, period, <segments>, value, ...``.
+    Returns the same columns for the formula KPIs, with empty numerator and denominator.
+    """
+    import pandas as pd
+
+    keys = ["period", *segments]
+    wide = table.set_index([*keys, "kpi"])["value"].unstack("kpi")
+    out = []
+    for kpi in formulas:
+        assert kpi.formula is not None
+        values = _eval(kpi.formula, wide, segments)
+        wide[kpi.id] = values
+        frame = values.rename("value").reset_index()
+        frame.insert(0, "kpi", kpi.id)
+        frame["numerator"] = float("nan")
+        frame["denominator"] = float("nan")
+        out.append(frame)
+    if not out:
+        return table.iloc[0:0]
+    return pd.concat(out, ignore_index=True)
+
+
+def _eval(node: Formula, wide: pd.DataFrame, segments: Sequence[str]) -> pd.Series:
+    import pandas as pd
+
+    if isinstance(node, Num):
+        return pd.Series(node.value, index=wide.index, dtype="float64")
+    if isinstance(node, Ref):
+        return _column(wide, node.kpi)
+    if isinstance(node, Lag):
+        return _lagged(_column(wide, node.kpi), node.periods, segments)
+    if isinstance(node, Neg):
+        return -_eval(node.operand, wide, segments)
+    left, right = _eval(node.left, wide, segments), _eval(node.right, wide, segments)
+    if node.op == "+":
+        return left + right
+    if node.op == "-":
+        return left - right
+    if node.op == "*":
+        return left * right
+    return left / right.where(right != 0)  # division by zero: empty, never infinity
+
+
+def _column(wide: pd.DataFrame, kid: str) -> pd.Series:
+    if kid in wide.columns:
+        return wide[kid].astype("float64")
+    import pandas as pd
+
+    return pd.Series(float("nan"), index=wide.index, dtype="float64")
+
+
+def _lagged(values: pd.Series, n: int, segments: Sequence[str]) -> pd.Series:
+    """The value ``n`` calendar periods earlier for the same segment (empty where there is none)."""
+    labels = values.index.get_level_values("period") if segments else values.index
+    earlier = [periods.previous(str(label), n) for label in labels]
+    lookup: list[Any] = earlier
+    if segments:
+        rest = [values.index.get_level_values(s) for s in segments]
+        lookup = list(zip(earlier, *rest, strict=True))
+    return values.reindex(lookup).set_axis(values.index).astype("float64")
