@@ -340,6 +340,12 @@ def _formula(c: _Checker, kid: str, body: Mapping[Any, Any]) -> dict[str, Any] |
     except ExprError as exc:
         c.add(_line(body, "formula"), kid, "formula", str(exc))
         return None
+    if not references(tree):
+        c.add(
+            _line(body, "formula"), kid, "formula", f"formula '{text}' uses no KPI",
+            hint="a formula computes a KPI from other KPIs' ids, e.g. (revenue - cost) / revenue",
+        )  # fmt: skip
+        return None
     return {"source": None, "formula": tree, "formula_text": str(text).strip()}
 
 

@@ -109,6 +109,10 @@ def test_a_formula_kpi_loads_with_its_tree(tmp_path: Path) -> None:
             ("(revenue - cost) / revenue", "revenue +"),
             r"margin: error: formula: cannot read formula 'revenue \+'",
         ),
+        (
+            ("(revenue - cost) / revenue", "2 * 21"),
+            r"margin: error: formula: formula '2 \* 21' uses no KPI",
+        ),
     ],
 )
 def test_formula_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
