@@ -7,6 +7,7 @@ user's own SparkSession.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -285,3 +286,11 @@ def test_csv_is_read_alike_by_every_backend(write_spec, tmp_path, backend) -> No
     for by in ("flag", "note", "region", ["region", "flag"]):
         want = compute(spec, grain="day", by=by)
         pd.testing.assert_frame_equal(compute(spec, grain="day", by=by, backend=backend), want)
+
+
+def test_the_example_in_docs_backends_runs(capsys) -> None:
+    text = (REPO / "docs" / "backends.md").read_text(encoding="utf-8")
+    example = re.findall(r"```python\n(.*?)```", text, re.S)[-1]
+    output = re.findall(r"```text\n(.*?)```", text, re.S)[-1]
+    exec(compile(example, "docs/backends.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out == output
