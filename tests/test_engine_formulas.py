@@ -125,3 +125,30 @@ def test_a_formula_whose_inputs_lack_the_segment_is_left_out_with_a_warning(
     assert any("left out sessions" in m for m in messages)
     assert any("left out conversion: computed from KPIs that were left out" in m for m in messages)
     assert "conversion" not in set(table["kpi"]) and "margin" in set(table["kpi"])
+
+
+def test_the_sample_specs_formula_kpis_match_pandas_on_the_sample_data() -> None:
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    table = compute(
+        data / "kpis.yml",
+        kpis=["gross_margin", "revenue_growth_yoy", "conversion_rate"],
+        start="2026-10",
+        end="2026-11",
+    ).set_index(["kpi", "period"])["value"]
+    orders = pd.read_csv(data / "orders.csv", parse_dates=["order_date"])
+    kept = orders[~orders["refunded"]]
+    month = kept["order_date"].dt.strftime("%Y-%m")
+    revenue = kept.groupby(month)["revenue"].sum()
+    cost = kept.groupby(month)["cost"].sum()
+    count = kept.groupby(month).size()
+    web = pd.read_csv(data / "web_sessions.csv", parse_dates=["date"])
+    sessions = web.groupby(web["date"].dt.strftime("%Y-%m"))["sessions"].sum()
+    for period, year_ago in (("2026-10", "2025-10"), ("2026-11", "2025-11")):
+        margin = (revenue[period] - cost[period]) / revenue[period]
+        assert table[("gross_margin", period)] == pytest.approx(margin)
+        growth = revenue[period] / revenue[year_ago] - 1
+        assert table[("revenue_growth_yoy", period)] == pytest.approx(growth)
+        conversion = count[period] / sessions[period]
+        assert table[("conversion_rate", period)] == pytest.approx(conversion)
