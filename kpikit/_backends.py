@@ -37,7 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import glob
 import importlib
 import warnings
 from collections.abc import Callable
@@ -159,34 +158,25 @@ def parse_text_times(native: Any, column: str) -> tuple[Any, Any] | None:
 # --- files ---------------------------------------------------------------------------------------
 
 
-def _is_glob(path: Path) -> bool:
-    return any(char in str(path) for char in "*?[")
-
-
 def _is_parquet(source: Source) -> bool:
     """A ``.parquet`` file, a glob of them, or a folder (of Parquet files)."""
-    return source.path.suffix.lower() == ".parquet" or source.path.is_dir()
+    return source.format == "parquet"
 
 
 def _parquet_files(source: Source) -> list[Path]:
-    path = source.path
-    if _is_glob(path):
-        return sorted(Path(p) for p in glob.glob(str(path), recursive=True))
-    if path.is_dir():
-        return sorted(path.rglob("*.parquet"))
-    return [path]
+    return source.files
 
 
 def _check_exists(source: Source) -> None:
     path = source.path
-    if _is_glob(path) and not glob.glob(str(path), recursive=True):
-        found = f"no file matches {path}"
-    elif path.is_dir() and not _parquet_files(source):
-        found = f"no .parquet file in the folder {path}"
-    elif not _is_glob(path) and not path.exists():
-        found = str(path)
-    else:
+    if source.files:
         return
+    if path.is_dir():
+        found = f"no .parquet file in the folder {path}"
+    elif source.is_many:
+        found = f"no file matches {path}"
+    else:
+        found = str(path)
     raise DataError(
         f"file not found for source '{source.id}'",
         expected="a CSV or Parquet file, a folder of Parquet files or a glob such as *.parquet",

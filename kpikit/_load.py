@@ -167,24 +167,24 @@ def _load_sources(c: _Checker, raw: Any, base: Path) -> dict[str, Source]:
         time = c.text(body, "time", None, required=True)
         if rel is None or time is None:
             continue
-        path = (base / rel).resolve()
-        cols: tuple[str, ...] = ()
-        if path.suffix.lower() not in (".csv", ".parquet"):
-            c.add(
-                _line(body, "path"),
-                None,
-                f"sources.{sid}.path",
-                f"expected a .csv or .parquet file, found '{rel}'",
-            )
-            continue
-        if not path.exists():
+        source = Source(str(sid), (base / rel).resolve(), time, (), line or 0)
+        path, cols = source.path, tuple[str, ...]()
+        if not source.is_many and path.suffix.lower() not in (".csv", ".parquet"):
             c.add(
                 _line(body, "path"), None, f"sources.{sid}.path",
-                f"file not found: {path}",
+                f"expected a .csv or .parquet file, a folder or a glob of .parquet files, "
+                f"found '{rel}'",
+            )  # fmt: skip
+            continue
+        files = source.files
+        if not files:
+            c.add(
+                _line(body, "path"), None, f"sources.{sid}.path",
+                f"no .parquet file in {path}" if source.is_many else f"file not found: {path}",
                 hint="paths are relative to the spec file's folder",
             )  # fmt: skip
         else:
-            cols = _read_columns(path)
+            cols = _read_columns(files[0])
             if time not in cols:
                 c.add(
                     _line(body, "time"), None, f"sources.{sid}.time",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import glob
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,11 @@ class _Value:
 
 @dataclass(frozen=True)
 class Source(_Value):
-    """A table the KPIs read: a CSV or Parquet file and its time column."""
+    """A table the KPIs read and its time column.
+
+    The path is a CSV file, a Parquet file, a folder of Parquet files (read recursively) or a
+    glob such as ``events/*.parquet``.
+    """
 
     id: str
     path: Path
@@ -78,9 +83,23 @@ class Source(_Value):
     line: int = 0
 
     @property
+    def is_many(self) -> bool:
+        """True when the path is a folder or a glob of Parquet files."""
+        return self.path.is_dir() or any(char in str(self.path) for char in "*?[")
+
+    @property
     def format(self) -> str:
-        """``csv`` or ``parquet``, from the file's suffix."""
-        return self.path.suffix.lower().lstrip(".")
+        """``csv`` or ``parquet`` (a folder or a glob holds Parquet files)."""
+        return "parquet" if self.is_many else self.path.suffix.lower().lstrip(".")
+
+    @property
+    def files(self) -> list[Path]:
+        """The files behind the path, sorted: one file, or the Parquet files it names."""
+        if self.path.is_dir():
+            return sorted(self.path.rglob("*.parquet"))
+        if self.is_many:
+            return sorted(Path(p) for p in glob.glob(str(self.path), recursive=True))
+        return [self.path] if self.path.exists() else []
 
 
 @dataclass(frozen=True)

@@ -200,3 +200,27 @@ def test_lint_warns_about_kpis_that_serve_no_objective(tmp_path: Path) -> None:
         f"{path}:21: roas: warning: objective: serves no objective Hint: tie every KPI to a business goal under 'objectives'",
         f"{path}:21: roas: warning: description: has no description Hint: say in one sentence what it measures, for readers who are not analysts",
     ]
+
+
+def test_a_source_may_be_a_folder_or_a_glob_of_parquet_files(tmp_path: Path) -> None:
+    import pandas as pd
+
+    (tmp_path / "events" / "2026").mkdir(parents=True)
+    for month in ("01", "02"):
+        frame = pd.DataFrame({"day": [f"2026-{month}-03"], "amount": [1.0]})
+        frame.to_parquet(tmp_path / "events" / "2026" / f"{month}.parquet")
+    kpis = "kpis:\n  amount: {name: Amount, source: events, measure: sum(amount), unit: count, direction: up}\n"
+    for path in ("events", "'events/*/*.parquet'"):
+        spec_file = tmp_path / "kpis.yml"
+        spec_file.write_text(f"version: 1\nsources:\n  events: {{path: {path}, time: day}}\n{kpis}")
+        source = load_spec(spec_file).sources["events"]
+        assert source.format == "parquet" and source.columns == ("day", "amount")
+        assert [p.name for p in source.files] == ["01.parquet", "02.parquet"]
+    spec_file.write_text(
+        f"version: 1\nsources:\n  events: {{path: 'nothing/*.parquet', time: day}}\n{kpis}"
+    )
+    with pytest.raises(
+        SpecError,
+        match=r"kpis.yml:3: -: error: sources.events.path: no .parquet file in .*nothing/\*.parquet",
+    ):
+        load_spec(spec_file)
