@@ -29,6 +29,7 @@ __all__ = [
     "MINUS",
     "MISSING_SEGMENT",
     "format_change",
+    "format_kpi_change",
     "format_segment",
     "format_target",
     "format_value",
@@ -194,6 +195,31 @@ def format_change(change_pct: Any) -> str:
     number = _number(change_pct, "a change")
     text = f"{abs(number) * 100:.1f}%"
     if text == "0.0%":
+        return text
+    return ("+" if number > 0 else MINUS) + text
+
+
+def format_kpi_change(unit: str, change: Any, change_pct: Any) -> str:
+    """A KPI's change as people read it: percentage points for a percent KPI, else relative.
+
+    A rate that moves from 4.0% to 5.0% rose by one point (``+1.0 pts``), not by 25%; and a
+    relative change of a value that was zero or negative means nothing, so it stays empty.
+
+    Example:
+        >>> format_kpi_change("percent", 0.01, 0.25)
+        '+1.0 pts'
+        >>> format_kpi_change("currency", 120.0, 0.042)
+        '+4.2%'
+        >>> format_kpi_change("percent", -0.026, None)
+        '−2.6 pts'
+    """
+    if unit != "percent":
+        return format_change(change_pct)
+    if is_empty(change):
+        return EMPTY
+    number = _number(change, "a change")
+    text = f"{abs(number) * 100:.1f} pts"
+    if text == "0.0 pts":
         return text
     return ("+" if number > 0 else MINUS) + text
 

@@ -21,7 +21,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from kpikit.errors import ParameterError, did_you_mean
-from kpikit.fmt import EMPTY, format_change, format_target, format_value, is_empty
+from kpikit.fmt import EMPTY, format_kpi_change, format_target, format_value, is_empty
 from kpikit.spec import KPI_TYPES
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def scorecard_table(scorecard: pd.DataFrame) -> pd.DataFrame:
             "KPI": str(record["name"]),
             "Value": format_value(record["value"], record["unit"]),
             "Previous": format_value(record["previous"], record["unit"]),
-            "Change": format_change(record["change_pct"]),
+            "Change": format_kpi_change(record["unit"], record.get("change"), record["change_pct"]),
             "Target": format_target(record.get("target"), record["unit"], record.get("target_by")),
         }
         for _, title, records in objective_groups(scorecard)

@@ -239,7 +239,8 @@ def test_dashboard_tiles_show_formatted_values_and_coloured_changes() -> None:
     assert aov["change"].get_color() == _style.WORSE
     assert aov["target"].get_text() == "target 58.00"
     bounce = _texts(tiles["bounce_rate"])
-    assert bounce["change"].get_text() == "▼ −2.5% better vs 2026-05"  # down is better here
+    # a percent KPI moves in points: 40.0% to 39.0% is one point down, and down is better here
+    assert bounce["change"].get_text() == "▼ −1.0 pts better vs 2026-05"
     assert bounce["change"].get_color() == _style.BETTER
     flat = _texts(tiles["sessions"])["change"]
     assert (flat.get_text(), flat.get_color()) == ("■ 0.0% vs 2026-05", _style.NEUTRAL)

@@ -94,7 +94,7 @@ def test_scorecard_table_groups_by_objective_in_spec_order() -> None:
             "KPI": "Bounce rate",
             "Value": "45.5%",
             "Previous": "46.0%",
-            "Change": "−1.1%",
+            "Change": "−0.5 pts",  # 46.0% to 45.5%: a percent KPI moves in points
             "Target": "36.0% by 2026-12-31",
         },
         {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpikit import periods
 from kpikit.errors import ParameterError
-from kpikit.fmt import EMPTY, format_change, format_value, is_empty
+from kpikit.fmt import EMPTY, format_kpi_change, format_value, is_empty
 from kpikit.plot import _style
 from kpikit.plot._frames import calendar, segment_columns, series
 from kpikit.tables import objective_groups
@@ -41,11 +41,12 @@ COMPACT_FROM = 10_000
 
 def _change_text(row: dict[str, Any], before: str) -> tuple[str, str]:
     """The change line and its colour; the arrow gives the change's sign, the colour its meaning."""
-    change_pct: Any = row.get("change_pct")
-    if is_empty(change_pct):
+    unit, change = str(row.get("unit")), row.get("change")
+    text = format_kpi_change(unit, change, row.get("change_pct"))
+    if text == EMPTY:
         return f"{EMPTY} no comparison with {before}", _style.NEUTRAL
-    text = format_change(change_pct)
-    arrow = "■" if text == format_change(0.0) else "▲" if float(change_pct) > 0 else "▼"
+    rose = float(change) > 0 if isinstance(change, int | float) else False
+    arrow = "■" if text.lstrip("+").startswith("0.0") else "▲" if rose else "▼"
     better = row.get("better")
     if is_empty(better):
         return f"{arrow} {text} vs {before}", _style.NEUTRAL
