@@ -44,7 +44,18 @@ help: ## list the targets (default)
 report: $(STAMP) ## run the monthly report for PERIOD (default last-complete) into reports/<YYYY-MM>/
 	$(BIN)/kpikit report --period $(PERIOD)
 
+# Installs Debian package $(1) when command $(2) is missing: as root with apt-get, or says how.
+define need_debian_package
+command -v $(2) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing $(1) (needed by the tests)"; apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1); \
+  else echo "error: the tests need $(2) from the Debian package $(1). hint: sudo apt-get install $(1)" >&2; exit 1; fi; }
+endef
+
 test: $(STAMP) ## unit tests, then notebooks/ (nbval, outputs compared) and templates/ (nbval-lax)
+	@# The Spark backend's tests run PySpark in local mode, which needs a Java 17 runtime.
+	@$(call need_debian_package,openjdk-17-jre-headless,java)
 	MPLBACKEND=Agg $(PYTEST)
 	@# Notebook kernels must keep Jupyter's inline backend: MPLBACKEND=Agg (from here or from your
 	@# shell) reaches the kernel and drops every figure from the outputs, so nbval would fail.
@@ -52,7 +63,8 @@ test: $(STAMP) ## unit tests, then notebooks/ (nbval, outputs compared) and temp
 	env -u MPLBACKEND $(NBVAL) --nbval-lax templates
 
 test-browser: $(STAMP) ## real-browser test of the explorer in JupyterLab (needs Debian's chromium)
-	@test -x $(CHROMIUM) || { echo "error: no browser at $(CHROMIUM); the browser test drives Debian's chromium (never one from 'playwright install')." >&2; echo "hint: sudo apt-get install chromium" >&2; exit 1; }
+	@# Debian's chromium, never a browser downloaded by 'playwright install'.
+	@$(call need_debian_package,chromium,$(CHROMIUM))
 	@# tests/browser is left out of the default pytest run (pyproject addopts: --ignore); naming it runs it.
 	env -u MPLBACKEND $(PYTEST) -p no:cacheprovider tests/browser
 
