@@ -27,9 +27,9 @@ Rules the result keeps:
 Example:
     >>> import kpikit
     >>> kpikit.compute("data/kpis.yml", grain="quarter", kpis=["revenue"]).head(2)  # doctest: +SKIP
-           kpi   period       value  numerator  denominator
-    0  revenue  2023-Q4   946150.87        NaN          NaN
-    1  revenue  2024-Q1  2039692.64        NaN          NaN
+           kpi   period  complete       value  numerator  denominator
+    0  revenue  2023-Q4     False   946150.87        NaN          NaN
+    1  revenue  2024-Q1      True  2039692.64        NaN          NaN
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTPUT_COLUMNS", "compute", "last_complete_period"]
 
-OUTPUT_COLUMNS = ("kpi", "period", "value", "numerator", "denominator")
+OUTPUT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominator")
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
+_FIRST, _LAST = "__kpikit_first", "__kpikit_last"  # each group's earliest and latest time
 _LEAP_DAYS_TO_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
 
 
@@ -96,11 +97,13 @@ def compute(
             ``pandas`` (default), ``polars``, ``duckdb`` or ``spark``. The result is the same.
 
     Returns:
-        A pandas DataFrame with columns ``kpi, period, <by...>, value, numerator, denominator``
-        (``value``, ``numerator`` and ``denominator`` float64; ``numerator`` and ``denominator``
-        NaN for non-ratio KPIs), sorted by KPI in spec order, period, then segments (missing
-        last), with a fresh RangeIndex. Segment columns hold what pandas reads from a CSV: text
-        as ``str``, whole numbers as ``int64`` (``float64`` with a missing value), booleans.
+        A pandas DataFrame with columns ``kpi, period, <by...>, complete, value, numerator,
+        denominator`` (``complete`` bool: the KPI's sources have data from the period's first day
+        to its last, so a partial month says False; ``value``, ``numerator`` and ``denominator``
+        float64; ``numerator`` and ``denominator`` NaN for non-ratio KPIs), sorted by KPI in spec
+        order, period, then segments (missing last), with a fresh RangeIndex. Segment columns
+        hold what pandas reads from a CSV: text as ``str``, whole numbers as ``int64``
+        (``float64`` with a missing value), booleans.
 
     Raises:
         ParameterError: unknown grain, backend or source id in ``data``, bad ``by`` or period
@@ -140,15 +143,19 @@ def compute(
         by_source = _leave_out_unsegmented(by_source, known, segments, order)
     for sid, group in by_source.items():  # fail fast, before reading any file
         _check_segments(known[sid], segments, spec.sources[sid], group)
-    parts = []
+    parts, spans = [], {}
     for sid, group in by_source.items():
         native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
-        parts.extend(_compute_source(spec.sources[sid], group, native, grain, segments, reach))
+        frames, spans[sid] = _compute_source(
+            spec.sources[sid], group, native, grain, segments, reach
+        )
+        parts.extend(frames)
     table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
     formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
     if formulas:
         table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
     table = table[table["kpi"].isin([k.id for k in chosen])]
+    table = table.assign(complete=_complete(table, spec, spans))
     if start and lag:  # drop the earlier periods read only for lag()
         first = periods.label(window[0], grain) if window[0] else ""
         table = table[table["period"].ge(first)]
@@ -324,7 +331,8 @@ def _compute_source(
     grain: str,
     segments: list[str],
     window: tuple[dt.date | None, dt.date | None],
-) -> list[pd.DataFrame]:
+) -> tuple[list[pd.DataFrame], tuple[dt.date | None, dt.date | None]]:
+    """The source's KPI rows, and the first and last day it has data for (within ``window``)."""
     import pandas as pd
 
     _check_segments(column_names(native), segments, source, kpis)
@@ -336,6 +344,9 @@ def _compute_source(
         check_columns(native, needed, source.id, f"KPI '{kpi.id}'")
     frame = prepare(source, native)
     schema, time = frame.collect_schema(), source.time
+    # The span of the whole source: read from the grouped rows below, unless start or end cut
+    # rows away, when it takes one small query of its own (a min and a max).
+    whole = _span(frame, time) if window != (None, None) else None
     if window[0] is not None:
         frame = frame.filter(
             nw.col(time) >= datetime_lit(dt.datetime.combine(window[0], dt.time()))
@@ -352,18 +363,24 @@ def _compute_source(
     if plan.masks:
         frame = frame.with_columns(*plan.masks)
     prepared = frame.select(
-        _period_key(time, grain).alias(_PERIOD), *_segment_columns(schema, segments), *plan.columns
+        _period_key(time, grain).alias(_PERIOD),
+        *_segment_columns(schema, segments),
+        *plan.columns,
+        nw.col(time).alias(_FIRST),
     )
-    grouped = prepared.group_by(keys, drop_null_keys=False).agg(*plan.aggs)
+    # The time span rides along in the same pass: each group's min and max, reduced below.
+    spans = [nw.col(_FIRST).min(), nw.col(_FIRST).max().alias(_LAST)]
+    grouped = prepared.group_by(keys, drop_null_keys=False).agg(*plan.aggs, *spans)
     # Every aggregate as float64 before it leaves the backend (DuckDB sums integers into 128-bit
     # HUGEINTs, which would reach pandas as Python objects), and period starts as naive
     # timestamps (Spark's date_trunc gives instants: midnight in the session's time zone, which
     # reach pandas in UTC, the day before east of Greenwich).
     schema_out = grouped.collect_schema()
-    aggregates = [name for name in schema_out.names() if name not in keys]
+    aggregates = [name for name in schema_out.names() if name not in (*keys, _FIRST, _LAST)]
     fixes = [nw.col(*aggregates).cast(nw.Float64)]
-    if getattr(schema_out[_PERIOD], "time_zone", None):
-        fixes.append(nw.col(_PERIOD).dt.replace_time_zone(None))
+    for name in (_PERIOD, _FIRST, _LAST):
+        if getattr(schema_out[name], "time_zone", None):
+            fixes.append(nw.col(name).dt.replace_time_zone(None))
     result = to_pandas(grouped.with_columns(*fixes))
     undated = result[_PERIOD].isna()
     if undated.any():
@@ -388,7 +405,54 @@ def _compute_source(
             den = num
         ratio = {"value": value, "numerator": num, "denominator": den}
         out.append(pd.DataFrame({"kpi": kpi.id, **body, **ratio}))
-    return out
+    return out, whole or (_day(result[_FIRST].min()), _day(result[_LAST].max()))
+
+
+def _span(frame: Any, time: str) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day of a source (None when it has no dated rows)."""
+    query = frame.select(nw.col(time).min().alias(_FIRST), nw.col(time).max().alias(_LAST))
+    schema = query.collect_schema()
+    fixes = [
+        nw.col(n).dt.replace_time_zone(None)
+        for n in (_FIRST, _LAST)
+        if getattr(schema[n], "time_zone", None)
+    ]
+    row = to_pandas(query.with_columns(*fixes) if fixes else query).iloc[0]
+    return _day(row[_FIRST]), _day(row[_LAST])
+
+
+def _day(value: Any) -> dt.date | None:
+    """The calendar day of a timestamp, None when missing (a source without dated rows)."""
+    if value is None or value != value:  # None or NaT
+        return None
+    return dt.date(value.year, value.month, value.day)
+
+
+def _complete(
+    table: pd.DataFrame, spec: Spec, spans: dict[str, tuple[dt.date | None, dt.date | None]]
+) -> pd.Series:
+    """True where every source of the row's KPI covers its whole period (first to last day)."""
+    import pandas as pd
+
+    sources: dict[str, set[str]] = {}
+    for kid in table["kpi"].unique():
+        sources[kid] = {k.source for k in inputs_of(spec, [spec.kpis[kid]]) if k.source}
+    bounds = {p: periods.parse_period(p)[1:] for p in table["period"].unique()}
+
+    def covered(kid: str, period: str) -> bool:
+        first, last = bounds[period]
+        return all(
+            (span := spans.get(sid, (None, None)))[0] is not None
+            and span[1] is not None
+            and span[0] <= first
+            and span[1] >= last
+            for sid in sources[kid]
+        )
+
+    pairs = table[["kpi", "period"]].drop_duplicates()
+    flags = {(k, p): covered(k, p) for k, p in zip(pairs["kpi"], pairs["period"], strict=True)}
+    keys = zip(table["kpi"], table["period"], strict=True)
+    return pd.Series([flags[key] for key in keys], index=table.index, dtype="bool")
 
 
 def _segment_columns(schema: Any, segments: list[str]) -> list[Any]:

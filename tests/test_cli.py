@@ -58,7 +58,7 @@ def test_compute_csv_matches_an_independent_pandas_computation(
     out = capsys.readouterr().out
     got = pd.read_csv(io.StringIO(out), dtype={"period": str})
     expected = kept_orders().groupby("period")["revenue"].sum()
-    assert list(got.columns) == ["kpi", "period", "value", "numerator", "denominator"]
+    assert list(got.columns) == ["kpi", "period", "complete", "value", "numerator", "denominator"]
     assert set(got["kpi"]) == {"revenue"}
     assert list(got["period"]) == list(expected.index)
     assert len(got) == 36
@@ -93,6 +93,7 @@ def test_compute_json_is_a_list_of_records_with_null_for_missing(
     assert records[0] == {
         "kpi": "orders",
         "period": "2026-Q3",
+        "complete": True,
         "value": len(q3),
         "numerator": None,
         "denominator": None,
@@ -106,14 +107,17 @@ def test_compute_table_is_aligned_and_formats_values_by_unit(
     args = ["compute", str(SPEC), "--kpi", "revenue", "--kpi", "click_through_rate"]
     assert main([*args, "--from", "2026-08", "--to", "2026-08"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["kpi", "period", "value", "numerator", "denominator"]
+    assert lines[0].split() == ["kpi", "period", "complete", "value", "numerator", "denominator"]
     revenue = kept_orders().query("period == '2026-08'")["revenue"].sum()
-    assert lines[1].split()[:3] == [
+    assert lines[1].split()[:4] == [
         "revenue",
         "2026-08",
+        "true",
         kpikit.fmt.format_value(revenue, "currency"),
     ]
-    assert re.fullmatch(r"click_through_rate\s+2026-08\s+\d+\.\d%\s+[\d,]+\s+[\d,]+", lines[2])
+    assert re.fullmatch(
+        r"click_through_rate\s+2026-08\s+true\s+\d+\.\d%\s+[\d,]+\s+[\d,]+", lines[2]
+    )
     assert lines[0].index("period") == lines[1].index("2026-08")  # labels left-aligned
     assert len({len(line) for line in lines[1:]}) == 1  # numbers right-aligned in columns
 
@@ -129,7 +133,9 @@ def test_compute_output_file_is_written_atomically_and_says_where(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"kpikit: wrote 36 rows to {target}\n"
-    assert target.read_text(encoding="utf-8").startswith("kpi,period,value,numerator,denominator\n")
+    assert target.read_text(encoding="utf-8").startswith(
+        "kpi,period,complete,value,numerator,denominator\n"
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["revenue.csv"]  # no temporary file left
 
 
@@ -241,7 +247,7 @@ def test_warnings_are_one_line_each_and_do_not_change_the_exit_status(tmp_path: 
     )
     done = run("compute", str(spec), "--format", "csv")
     assert done.returncode == 0
-    assert done.stdout.splitlines()[1:] == ["revenue,2026-01,30.0,,"]
+    assert done.stdout.splitlines()[1:] == ["revenue,2026-01,False,30.0,,"]
     assert done.stderr.splitlines() == [
         "kpikit: warning: 1 row(s) of source 'orders' have no 'order_date' and are left out of "
         "every period"

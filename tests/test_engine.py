@@ -348,7 +348,15 @@ def test_start_and_end_keep_whole_periods(write_spec, backend) -> None:
     got = compute(spec, grain="day", end="2026-03-01", backend=backend)
     assert got["value"].tolist() == [1.0, 6.0]
     empty = compute(spec, grain="year", start="2030", by="n", backend=backend)
-    assert empty.columns.tolist() == ["kpi", "period", "n", "value", "numerator", "denominator"]
+    assert empty.columns.tolist() == [
+        "kpi",
+        "period",
+        "n",
+        "complete",
+        "value",
+        "numerator",
+        "denominator",
+    ]
     assert empty.empty and empty["value"].dtype == "float64"
 
 
@@ -381,7 +389,7 @@ def test_output_columns_dtypes_order_and_index(write_spec, backend) -> None:
     )
     got = compute(spec, by=["refunded", "channel"], kpis=["alpha", "zeta"], backend=backend)
     assert got.columns.tolist() == [
-        "kpi", "period", "refunded", "channel", "value", "numerator", "denominator",
+        "kpi", "period", "refunded", "channel", "complete", "value", "numerator", "denominator",
     ]  # fmt: skip
     assert got["kpi"].unique().tolist() == ["zeta", "alpha"]
     assert got.dtypes[["value", "numerator", "denominator"]].tolist() == ["float64"] * 3

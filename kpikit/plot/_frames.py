@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["RESULT_COLUMNS", "kpi_rows", "segment_columns", "series", "wide_series"]
 
 #: Columns of a compute() frame that are not segments.
-RESULT_COLUMNS = ("kpi", "period", "value", "numerator", "denominator")
+RESULT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominator")
 
 
 def segment_columns(frame: pd.DataFrame) -> list[str]:
