@@ -15,7 +15,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kpikit import periods
@@ -25,7 +25,7 @@ from kpikit.spec import Kpi, Spec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate", "inputs_of", "max_lag"]
+__all__ = ["evaluate", "inputs_of", "max_lag", "shift"]
 
 
 def inputs_of(spec: Spec, chosen: Sequence[Kpi]) -> list[Kpi]:
@@ -124,8 +124,19 @@ def _column(wide: pd.DataFrame, kid: str) -> pd.Series:
 
 def _lagged(values: pd.Series, n: int, segments: Sequence[str]) -> pd.Series:
     """The value ``n`` calendar periods earlier for the same segment (empty where there is none)."""
+    return shift(values, lambda label: periods.previous(label, n), segments)
+
+
+def shift(
+    values: pd.Series, to_earlier: Callable[[str], str | None], segments: Sequence[str]
+) -> pd.Series:
+    """The value in the period ``earlier(period)`` for the same segment (empty where none).
+
+    ``values`` is indexed by period (and the segments, in order); ``to_earlier`` gives a label, or
+    None where there is no earlier period.
+    """
     labels = values.index.get_level_values("period") if segments else values.index
-    earlier = [periods.previous(str(label), n) for label in labels]
+    earlier = [to_earlier(str(label)) for label in labels]
     lookup: list[Any] = earlier
     if segments:
         rest = [values.index.get_level_values(s) for s in segments]

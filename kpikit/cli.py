@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         "spark; the numbers are the same (docs/backends.md)",
     )
     compute.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="C",
+        help="set each row beside an earlier period: previous, year_ago or lag:N (comma list or "
+        "repeat), adding its value, change, relative change, better and to_date columns",
+    )
+    compute.add_argument(
         "--format",
         choices=FORMATS,
         default="table",
@@ -216,6 +224,7 @@ def _compute(args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         backend=args.backend,
+        compare=list(args.compare) or None,
     )
     frame = _significant(frame)
     if args.format == "csv":
@@ -240,9 +249,16 @@ def _significant(frame: pd.DataFrame) -> pd.DataFrame:
     added up in different orders, all print as 205759.85.
     """
     digits = f".{SIGNIFICANT_DIGITS}g"
-    numbers = ("value", "numerator", "denominator")
+    numbers = [c for c in frame.columns if _is_number(str(c))]
     return frame.assign(
         **{name: frame[name].map(lambda x: float(format(x, digits))) for name in numbers}
+    )
+
+
+def _is_number(column: str) -> bool:
+    """The number columns: value, numerator, denominator and each comparison's numbers."""
+    return column in ("value", "numerator", "denominator") or column.endswith(
+        ("_value", "_change", "_change_pct")
     )
 
 
@@ -257,15 +273,17 @@ def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:
     """Aligned text: labels left, numbers right, values formatted by their KPI's unit."""
     from kpikit.fmt import format_segment, format_value
 
-    numbers = ("value", "numerator", "denominator")
     columns = [str(c) for c in frame.columns]
+    numbers = [c for c in columns if _is_number(c)]
     rows: list[list[str]] = []
     for record in frame.to_dict(orient="records"):
         row = []
         for column in columns:
             cell: Any = record[column]
-            if column == "value":
+            if column == "value" or column.endswith(("_value", "_change")):
                 row.append(format_value(cell, units.get(str(record["kpi"]), "count")))
+            elif column.endswith("_change_pct"):
+                row.append(format_value(cell, "percent"))
             elif column in numbers:
                 row.append(format_value(cell, "count"))
             elif column in ("kpi", "period"):

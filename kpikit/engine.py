@@ -44,6 +44,7 @@ import narwhals as nw
 
 from kpikit import periods
 from kpikit._backends import get_backend, read_source
+from kpikit._compare import add_comparisons, parse_compare
 from kpikit._data import (
     check_columns,
     column_names,
@@ -67,6 +68,8 @@ OUTPUT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominato
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
 _FIRST, _LAST = "__kpikit_first", "__kpikit_last"  # each group's earliest and latest time
+_COMPARE_PARTS = ("value", "change", "change_pct", "better", "to_date")
+Span = tuple[dt.date | None, dt.date | None]
 _LEAP_DAYS_TO_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
 
 
@@ -80,6 +83,7 @@ def compute(
     end: str | None = None,
     data: Mapping[str, Any] | None = None,
     backend: str | None = None,
+    compare: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Compute KPIs per period (and segment) into a tidy table.
 
@@ -95,6 +99,11 @@ def compute(
             accepts; it is computed by its own library). It is never modified.
         backend: the library that reads and computes the sources not given in ``data``:
             ``pandas`` (default), ``polars``, ``duckdb`` or ``spark``. The result is the same.
+        compare: earlier periods to set each row beside: ``previous``, ``year_ago`` and
+            ``lag:N`` (a list, or one comma-separated text). Each adds ``<c>_value``,
+            ``<c>_change``, ``<c>_change_pct``, ``<c>_better`` and ``<c>_to_date`` (``c`` is
+            ``previous``, ``year_ago`` or ``lagN``); see :mod:`kpikit._compare` and
+            ``docs/cli.md``.
 
     Returns:
         A pandas DataFrame with columns ``kpi, period, <by...>, complete, value, numerator,
@@ -124,12 +133,18 @@ def compute(
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
     engine = get_backend(backend).name
     segments = _segments(by)
+    comparisons = parse_compare(compare)
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     window = periods.bounds(grain, start, end)
     _check_data_ids(spec, data)
     needed = inputs_of(spec, chosen)  # formula KPIs bring the KPIs they are computed from
-    lag = max_lag(spec, chosen)  # lag() reaches back before `start`
-    reach = periods.bounds(grain, periods.previous(start, lag), end) if start and lag else window
+    lag = max_lag(spec, chosen)  # lag() and comparisons reach back before `start`
+    first = start
+    if start and comparisons:
+        first = min(c.reach(start) for c in comparisons)
+    if first and lag:
+        first = periods.previous(first, lag)
+    reach = periods.bounds(grain, first, end)
     by_source: dict[str, list[Kpi]] = {}
     for kpi in needed:
         if kpi.source is not None:
@@ -143,26 +158,36 @@ def compute(
         by_source = _leave_out_unsegmented(by_source, known, segments, order)
     for sid, group in by_source.items():  # fail fast, before reading any file
         _check_segments(known[sid], segments, spec.sources[sid], group)
-    parts, spans = [], {}
-    for sid, group in by_source.items():
-        native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
-        frames, spans[sid] = _compute_source(
-            spec.sources[sid], group, native, grain, segments, reach
+
+    def aggregate(days: Span) -> tuple[pd.DataFrame, dict[str, Span]]:
+        parts, spans = [], {}
+        for sid, group in by_source.items():
+            native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
+            frames, spans[sid] = _compute_source(
+                spec.sources[sid], group, native, grain, segments, days
+            )
+            parts.extend(frames)
+        table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
+        formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
+        if formulas:
+            table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
+        return table[table["kpi"].isin([k.id for k in chosen])], spans
+
+    table, spans = aggregate(reach)
+    covered = _kpi_spans(set(table["kpi"]), spec, spans)
+    table = table.assign(complete=_complete(table, covered))
+    if comparisons:
+        table = add_comparisons(
+            table, comparisons, spec.kpis, covered, segments, lambda days: aggregate(days)[0]
         )
-        parts.extend(frames)
-    table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
-    formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
-    if formulas:
-        table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
-    table = table[table["kpi"].isin([k.id for k in chosen])]
-    table = table.assign(complete=_complete(table, spec, spans))
-    if start and lag:  # drop the earlier periods read only for lag()
-        first = periods.label(window[0], grain) if window[0] else ""
-        table = table[table["period"].ge(first)]
+    if window[0] is not None and reach[0] != window[0]:  # drop periods read only to look back
+        table = table[table["period"].ge(periods.label(window[0], grain))]
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
-    return table[["kpi", "period", *segments, *OUTPUT_COLUMNS[2:]]].reset_index(drop=True)
+    extra = [f"{c.name}_{part}" for c in comparisons for part in _COMPARE_PARTS]
+    columns = ["kpi", "period", *segments, *OUTPUT_COLUMNS[2:], *extra]
+    return table[columns].reset_index(drop=True)
 
 
 def last_complete_period(
@@ -428,26 +453,30 @@ def _day(value: Any) -> dt.date | None:
     return dt.date(value.year, value.month, value.day)
 
 
-def _complete(
-    table: pd.DataFrame, spec: Spec, spans: dict[str, tuple[dt.date | None, dt.date | None]]
-) -> pd.Series:
-    """True where every source of the row's KPI covers its whole period (first to last day)."""
+def _kpi_spans(kids: set[str], spec: Spec, spans: dict[str, Span]) -> dict[str, Span]:
+    """The days every source of each KPI covers: the latest first day to the earliest last."""
+    out: dict[str, Span] = {}
+    for kid in kids:
+        sources = {k.source for k in inputs_of(spec, [spec.kpis[kid]]) if k.source}
+        firsts = [spans.get(sid, (None, None))[0] for sid in sources]
+        lasts = [spans.get(sid, (None, None))[1] for sid in sources]
+        if not sources or None in firsts or None in lasts:
+            out[kid] = (None, None)
+        else:
+            out[kid] = (max(d for d in firsts if d), min(d for d in lasts if d))
+    return out
+
+
+def _complete(table: pd.DataFrame, spans: dict[str, Span]) -> pd.Series:
+    """True where the row's KPI's sources all cover its whole period (first to last day)."""
     import pandas as pd
 
-    sources: dict[str, set[str]] = {}
-    for kid in table["kpi"].unique():
-        sources[kid] = {k.source for k in inputs_of(spec, [spec.kpis[kid]]) if k.source}
     bounds = {p: periods.parse_period(p)[1:] for p in table["period"].unique()}
 
     def covered(kid: str, period: str) -> bool:
         first, last = bounds[period]
-        return all(
-            (span := spans.get(sid, (None, None)))[0] is not None
-            and span[1] is not None
-            and span[0] <= first
-            and span[1] >= last
-            for sid in sources[kid]
-        )
+        span = spans.get(kid, (None, None))
+        return span[0] is not None and span[1] is not None and span[0] <= first <= last <= span[1]
 
     pairs = table[["kpi", "period"]].drop_duplicates()
     flags = {(k, p): covered(k, p) for k, p in zip(pairs["kpi"], pairs["period"], strict=True)}
