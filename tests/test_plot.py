@@ -342,3 +342,13 @@ def test_dashboard_on_sample_data(spec: kpikit.Spec) -> None:
     np.testing.assert_allclose(line.get_ydata(), expected.to_numpy(), rtol=1e-9)
     value = _texts(tiles["revenue"])["value"].get_text()
     assert value == format_value(expected.iloc[-1], "currency", compact=True)
+
+
+def test_comparison_columns_are_not_taken_for_segments() -> None:
+    from kpikit.plot._frames import segment_columns
+
+    frame = pd.DataFrame(
+        columns=["kpi", "period", "channel", "complete", "value", "numerator", "denominator"]
+        + [f"{c}_{p}" for c in ("previous", "lag3") for p in ("value", "change_pct", "better")]
+    )
+    assert segment_columns(frame) == ["channel"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from kpikit import periods
@@ -19,9 +20,15 @@ __all__ = ["RESULT_COLUMNS", "kpi_rows", "segment_columns", "series", "wide_seri
 RESULT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominator")
 
 
+#: The columns compute(compare=...) adds: ``<previous|year_ago|lagN>_<part>``.
+_COMPARISON = re.compile(r"^(previous|year_ago|lag\d+)_(value|change|change_pct|better|to_date)$")
+
+
 def segment_columns(frame: pd.DataFrame) -> list[str]:
-    """The ``by`` columns of a compute() frame (everything but kpi, period and the numbers)."""
-    return [str(c) for c in frame.columns if c not in RESULT_COLUMNS]
+    """The ``by`` columns of a compute() frame (not kpi, period, the numbers or comparisons)."""
+    return [
+        str(c) for c in frame.columns if c not in RESULT_COLUMNS and not _COMPARISON.match(str(c))
+    ]
 
 
 def kpi_rows(frame: pd.DataFrame, kpi: Kpi, *, what: str = "frame") -> pd.DataFrame:
