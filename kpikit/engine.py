@@ -589,5 +589,27 @@ class _Plan:
         """The float64 values of a handle in the aggregated rows."""
         if handle[0] == "distinct":
             return (result[handle[1]] - result[handle[2]]).astype("float64")
-        values = result[handle[1]].astype("float64")
+        values = _significant(result[handle[1]].astype("float64"))
         return values.fillna(0.0) if handle[0] == "sum" else values  # a sum of no values is 0
+
+
+SIGNIFICANT_DIGITS = 12
+
+
+def _significant(values: pd.Series) -> pd.Series:
+    """Round aggregates to :data:`SIGNIFICANT_DIGITS` significant digits.
+
+    Backends add floating-point numbers in different orders, so the same sum can differ in its
+    last bits (205759.85 on pandas, 205759.84999999998 on Polars). Rounding every aggregate once,
+    before ratios, formulas and comparisons are derived from it, makes every backend give the same
+    numbers; a difference of two nearly equal sums would otherwise magnify those last bits.
+    """
+    import numpy as np
+    import pandas as pd
+
+    numbers = values.to_numpy(dtype="float64", copy=True)
+    finite = np.isfinite(numbers) & (numbers != 0)
+    magnitude = np.floor(np.log10(np.abs(numbers[finite])))
+    scale = 10.0 ** (SIGNIFICANT_DIGITS - 1 - magnitude)
+    numbers[finite] = np.round(numbers[finite] * scale) / scale
+    return pd.Series(numbers, index=values.index, name=values.name)

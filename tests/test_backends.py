@@ -140,14 +140,18 @@ def test_parquet_file_folder_or_glob_gives_the_csv_numbers(write_spec, shop, bac
     want = compute(csv, grain="week", by="channel")
     assert len(want) > 100 and set(want.kpi) == set(csv.kpis)
     got = compute(_shop_spec(write_spec, folder, path), grain="week", by="channel", backend=backend)
-    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        got, want, check_exact=False, rtol=1e-11
+    )  # aggregates carry 12 significant digits
     kept = frame[~frame.refunded]
     july = kept[kept.order_date.dt.strftime("%Y-%m") == "2026-07"]
     by_month = compute(
         _shop_spec(write_spec, folder, path), kpis=["revenue"], start="2026-07", end="2026-07",
         backend=backend,
     )  # fmt: skip
-    assert by_month["value"].item() == pytest.approx(july.revenue.sum(), rel=1e-12)
+    assert by_month["value"].item() == pytest.approx(
+        july.revenue.sum(), rel=1e-11
+    )  # aggregates carry 12 significant digits
 
 
 def test_parquet_date_column_as_the_time(write_spec, shop, backend) -> None:
@@ -222,10 +226,14 @@ def test_a_users_spark_session_in_another_time_zone(write_spec, spark) -> None:
     for grain in ("day", "week", "month"):
         want = compute(spec, grain=grain, by="channel", start=None)
         got = compute(spec, grain=grain, by="channel", data={"orders": theirs})
-        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            got, want, check_exact=False, rtol=1e-11
+        )  # aggregates carry 12 significant digits
     want = compute(spec, grain="day", start="2026-02-15", end="2026-02-16")
     got = compute(spec, grain="day", start="2026-02-15", end="2026-02-16", data={"orders": theirs})
-    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        got, want, check_exact=False, rtol=1e-11
+    )  # aggregates carry 12 significant digits
     assert len(got) == 2 * 3
 
 
