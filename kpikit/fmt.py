@@ -190,13 +190,7 @@ def format_change(change_pct: Any) -> str:
         >>> format_change(None)
         '–'
     """
-    if is_empty(change_pct):
-        return EMPTY
-    number = _number(change_pct, "a change")
-    text = f"{abs(number) * 100:.1f}%"
-    if text == "0.0%":
-        return text
-    return ("+" if number > 0 else MINUS) + text
+    return _signed_percent(change_pct, "%")
 
 
 def format_kpi_change(unit: str, change: Any, change_pct: Any) -> str:
@@ -215,11 +209,16 @@ def format_kpi_change(unit: str, change: Any, change_pct: Any) -> str:
     """
     if unit != "percent":
         return format_change(change_pct)
-    if is_empty(change):
+    return _signed_percent(change, " pts")
+
+
+def _signed_percent(fraction: Any, suffix: str) -> str:
+    """A fraction as signed hundredths with one decimal: ``+4.2%``, ``−2.6 pts``; 0 unsigned."""
+    if is_empty(fraction):
         return EMPTY
-    number = _number(change, "a change")
-    text = f"{abs(number) * 100:.1f} pts"
-    if text == "0.0 pts":
+    number = _number(fraction, "a change")
+    text = f"{abs(number) * 100:.1f}{suffix}"
+    if text.startswith("0.0") and text[3:] == suffix:
         return text
     return ("+" if number > 0 else MINUS) + text
 
