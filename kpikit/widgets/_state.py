@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -203,28 +202,6 @@ def _shared(by_source: Mapping[str, tuple[str, ...]], sources: tuple[str, ...]) 
     return tuple(d for d in by_source[first] if all(d in by_source[s] for s in rest))
 
 
-def _first_complete_period(
-    spec: Spec, source_id: str, grain: str, data: Mapping[str, Any] | None
-) -> str | None:
-    """The first period of ``grain`` whose first day is on or after the source's earliest date."""
-    import narwhals as nw
-
-    from kpikit._data import as_datetime, read_source
-
-    source = spec.sources[source_id]
-    native = data[source_id] if data and source_id in data else read_source(source)
-    native = as_datetime(native, source.time, f"source '{source_id}'")
-    earliest = nw.from_native(native).select(nw.col(source.time).min())
-    if isinstance(earliest, nw.LazyFrame):
-        earliest = earliest.collect()
-    first = earliest.item()
-    if first is None or first != first:  # no dated rows (None or NaT)
-        return None
-    day = first.date() if isinstance(first, dt.datetime) else first
-    label = periods.label(day, grain)
-    return label if periods.parse_period(label)[1] == day else periods.previous(label, -1)
-
-
 def render(
     state: ExplorerState, spec: Spec, data: Mapping[str, Any] | None = None
 ) -> tuple[pd.DataFrame, Figure]:
@@ -250,11 +227,10 @@ def render(
     kpi = spec.kpi(state.kpi)
     by = [state.dimension] if state.dimension else []
     end = last_complete_period(spec, state.grain, data=data)
-    firsts = [_first_complete_period(spec, s, state.grain, data) for s in spec.sources_of(kpi.id)]
-    start = max((f for f in firsts if f is not None), default=None)
-    if start is not None and periods.parse_period(start)[1] > periods.parse_period(end)[1]:
-        start = None  # less than one whole period of data: show what there is
-    frame = compute(spec, grain=state.grain, by=by, kpis=[kpi.id], start=start, end=end, data=data)
+    frame = compute(spec, grain=state.grain, by=by, kpis=[kpi.id], end=end, data=data)
+    whole = frame.loc[frame["complete"], "period"]
+    if len(whole):  # from the first whole period; with less than one, show what there is
+        frame = frame[frame["period"] >= whole.min()].reset_index(drop=True)
     with mpl.rc_context(style()):
         figure = Figure(figsize=(8.5, 3.6), layout="constrained")
         plot_trend(frame, kpi, ax=figure.add_subplot(), segment_column=state.dimension)
