@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kpikit import _yaml
+from kpikit import _use, _yaml
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
 from kpikit._formula import parse_formula, references
 from kpikit.errors import KpikitError, Problem, SpecError, did_you_mean
@@ -39,6 +39,7 @@ OBJECTIVE_KEYS = ("title", "owner", "description")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
     "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
+    "use", "inputs", "columns",
 )  # fmt: skip
 TARGET_KEYS = ("value", "by")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -463,10 +464,14 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
         body = c.mapping(body, line or 0, str(kid), "kpi")
         if isinstance(body, _yaml.LineDict) and line is not None:
             body.line = line  # problems about the KPI as a whole point at its id
+        entry_id = None
+        if body is not None:  # use: <catalog id> becomes ordinary KPI fields
+            known = {str(k) for k in block or {}}
+            body, entry_id = _use.expand(c, str(kid), body, parts["sources"], known, KPI_KEYS)
         if body is not None:
             kpi = _load_kpi(c, str(kid), body, parts)
             if kpi is not None:
-                kpis[kpi.id] = kpi
+                kpis[kpi.id] = kpi if entry_id is None else kpi._replace(catalog=entry_id)
     _check_formulas(c, kpis, {str(k) for k in block or {}})
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems

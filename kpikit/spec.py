@@ -149,6 +149,7 @@ class Kpi(_Value):
     cadence: str | None = None
     owner: str | None = None
     line: int = 0
+    catalog: str | None = None  # the catalog entry it uses (`use:`), if any
 
     @property
     def is_ratio(self) -> bool:
