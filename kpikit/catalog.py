@@ -123,15 +123,25 @@ class Entry:
         """
         lines = [f"{kpi_id or self.id}:", f"  use: {self.id}"]
         if self.kind == "formula":
-            mapping = ", ".join(f"{i}: {i}" for i in self.inputs)
-            lines.append(f"  # inputs: {{{mapping}}}  # catalog id: your KPI id, where they differ")
+            lines.append("  # inputs: {catalog id: your KPI id}, only where your ids differ")
         else:
             mapping = ", ".join(f"{c}: {c}" for c in self.columns)
             lines.append(f"  source: {source}")
             if mapping:
                 lines.append(f"  # columns: {{{mapping}}}")
         lines.append("  # objective, description, target, cadence, owner: as for any KPI")
+        if kpi_id is None:  # the KPIs a formula is computed from, once each
+            for input_id in dict.fromkeys(self._input_ids()):
+                sub = entry(input_id).snippet(input_id, source).splitlines()
+                lines += [line for line in sub if "objective, description" not in line]
         return "\n".join(lines)
+
+    def _input_ids(self) -> list[str]:
+        """The catalog ids this entry is computed from, directly or not, inputs first."""
+        found: list[str] = []
+        for input_id in self.inputs:
+            found += [*entry(input_id)._input_ids(), input_id]
+        return found
 
 
 def _entry(eid: str, raw: Mapping[str, Any]) -> Entry:

@@ -56,6 +56,8 @@ examples:
   kpikit compute data/kpis.yml --from 2026-01 --to 2026-06 --format csv -o h1.csv
   kpikit compute data/kpis.yml --grain quarter --by channel --backend duckdb
   kpikit report --period last-complete
+  kpikit catalog --stage engagement
+  kpikit catalog ctr
 """
 
 
@@ -170,6 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress lines or progress bar on stderr"
     )
     report.set_defaults(run=_report)
+
+    catalog = commands.add_parser(
+        "catalog",
+        help="list the built-in KPI catalog, or show one entry with a YAML snippet",
+        description="List the built-in KPI definitions a spec can use with `use: <id>`, filtered "
+        "by a search word, stage or unit; with an exact id (e.g. `kpikit catalog ctr`), show that "
+        "entry: its formula, variant and a YAML snippet to paste into kpis.yml.",
+    )
+    catalog.add_argument("word", nargs="?", metavar="ID_OR_WORD", help="an id or a search word")
+    catalog.add_argument("--stage", metavar="S", help="reach, engagement or results")
+    catalog.add_argument("--unit", metavar="U", help="count, currency, percent, ratio or score")
+    catalog.add_argument(
+        "--markdown", action="store_true", help="print the whole catalog as docs/kpi-catalog.md"
+    )
+    catalog.set_defaults(run=_catalog)
     return parser
 
 
@@ -344,6 +361,13 @@ def _lint(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if errors else 0
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from kpikit._catalog_cli import run
+
+    print(run(args.word, stage=args.stage, unit=args.unit, markdown=args.markdown), end="")
+    return 0
 
 
 # --- report --------------------------------------------------------------------------------------
