@@ -130,8 +130,8 @@ def _check_inputs(
             kid, f"inputs.{catalog_id}" if mapped else "use",
             f"catalog KPI '{e.id}' is computed from KPI '{spec_id}', which the spec does not "
             "define",
-            hint=(did_you_mean(spec_id, kpi_ids) or "")
-            + f" add '{spec_id}: {{use: {catalog_id}, source: ...}}' under kpis, or map an "
+            hint=did_you_mean(spec_id, kpi_ids)
+            or f"add '{spec_id}: {{use: {catalog_id}, source: ...}}' under kpis, or map an "
             f"existing KPI with inputs: {{{catalog_id}: <KPI id>}}",
         )  # fmt: skip
 
