@@ -480,3 +480,22 @@ def test_docs_kpi_catalog_is_fresh() -> None:
     assert committed == catalog.markdown(), (
         "docs/kpi-catalog.md is stale: run `kpikit catalog --markdown > docs/kpi-catalog.md`"
     )
+
+
+def test_the_spec_docs_catalog_example_works_on_the_sample_data(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "kpi-spec.md").read_text(encoding="utf-8")
+    block = text.split("## Catalog", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "kpis.yml"
+    path.write_text(
+        "version: 1\nsources:\n"
+        f"  campaigns: {{path: {DATA / 'campaigns.csv'}, time: date}}\n"
+        "objectives:\n  make-advertising-pay: {title: Make advertising pay}\n" + block
+    )
+    spec = load_spec(path)
+    got = compute(spec, kpis=["cost_per_mille"], start="2026-11", end="2026-11")
+    ads = pd.read_csv(DATA / "campaigns.csv")
+    november = ads[ads["date"].str.startswith("2026-11")]
+    assert got["value"].iloc[0] == pytest.approx(
+        november["spend"].sum() / november["impressions"].sum() * 1000
+    )
+    assert spec.kpi("click_through_rate").catalog == "ctr"
