@@ -256,6 +256,24 @@ def test_every_catalog_kpi_on_the_sample_data_matches_duckdb_sql(write_spec, bac
     assert got[got["kpi"] == "revenue_growth_yoy"]["value"].isna().sum() == 12
 
 
+BEYOND_SAMPLE = {  # checked on a small frame below
+    "units_sold", "reach", "ad_frequency", "net_profit", "net_profit_margin", "engaged_sessions",
+    "bounce_rate_ga4",
+}  # fmt: skip
+# Python KPIs and `window: all`: refused on this branch (tested below), numbers checked once the
+# python-KPI and window features are merged.
+NOT_YET = {
+    "customer_retention", "customer_churn", "employee_turnover", "employee_retention",
+    "clv_historical",
+}  # fmt: skip
+
+
+def test_every_entry_is_checked_somewhere(write_spec) -> None:
+    spec = write_spec({}, KPIS, SOURCES)
+    on_sample = {k.catalog for k in spec.kpis.values()}
+    assert on_sample | BEYOND_SAMPLE | NOT_YET == {e.id for e in catalog.entries()}
+
+
 def test_use_records_the_catalog_id_and_fills_in_the_entry(write_spec) -> None:
     spec = write_spec({}, KPIS, SOURCES)
     ctr, cpm = spec.kpi("ctr"), spec.kpi("cpm")
