@@ -528,3 +528,17 @@ def test_a_missing_mapped_column_in_data_is_a_data_error(
     )
     with pytest.raises(DataError, match="column 'buyer' not found in source 'sales'"):
         kpikit.compute(spec, data={"sales": TINY.drop(columns="buyer")})
+
+
+def test_the_example_in_the_spec_docs_runs_and_matches_sql(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "kpi-spec.md").read_text(encoding="utf-8")
+    section = text[text.index("### Python KPIs") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", 10)]
+    example = example.replace("path: orders.csv", f"path: '{ORDERS}'")
+    example = example.replace("path: employees.csv", f"path: '{EMPLOYEES}'")
+    (tmp_path / "people.yml").write_text(example, encoding="utf-8")
+    got = kpikit.compute(tmp_path / "people.yml", grain="quarter", start="2026-Q1", end="2026-Q3")
+    counts = customers_sql("quarter", None, kept_only=True)
+    counts = counts[counts["start"].between("2026-01-01", "2026-07-01")].sort_values("start")
+    retention = got[got["kpi"] == "customer_retention"]
+    np.testing.assert_allclose(retention["value"], counts["retained"] / counts["den"])
