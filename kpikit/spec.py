@@ -152,7 +152,7 @@ class Kpi(_Value):
     owner: str | None = None
     line: int = 0
     python: str | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict, hash=False)  # keeps Kpi hashable
 
     @property
     def is_ratio(self) -> bool:

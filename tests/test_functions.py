@@ -542,3 +542,15 @@ def test_the_example_in_the_spec_docs_runs_and_matches_sql(tmp_path: Path) -> No
     counts = counts[counts["start"].between("2026-01-01", "2026-07-01")].sort_values("start")
     retention = got[got["kpi"] == "customer_retention"]
     np.testing.assert_allclose(retention["value"], counts["retained"] / counts["den"])
+
+
+def test_a_python_kpi_is_an_immutable_hashable_value(builtins_spec: Path, tmp_path: Path) -> None:
+    spec = load_spec(builtins_spec)
+    turnover = spec.kpi("turnover")
+    assert (turnover.python, dict(turnover.columns), turnover.source) == (
+        "employee_turnover", {}, "employees",
+    )  # fmt: skip
+    assert turnover.definition == "python: employee_turnover"
+    assert len({*spec.kpis.values()}) == len(spec.kpis)  # usable in sets and as dict keys
+    mapped = turnover._replace(columns={"employee_id": "person"})
+    assert mapped != turnover and hash(mapped) == hash(turnover)
