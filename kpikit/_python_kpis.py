@@ -51,6 +51,9 @@ def compute_python(
         check_columns(native, needed, source.id, f"KPI '{kpi.id}'")
     frame = prepare(source, native)
     schema = frame.collect_schema()
+    wanted = _columns_read(source, kpis, segments)
+    if wanted is not None:  # collect only what the functions read (they all declare it)
+        frame = frame.select(*[name for name in schema.names() if name in wanted])
     rows = to_pandas(frame)
     for name in segments:  # segment columns typed as the engine types them
         if schema[name].is_integer():
@@ -96,6 +99,18 @@ def compute_python(
     return out, span
 
 
+def _columns_read(source: Source, kpis: list[Kpi], segments: list[str]) -> set[str] | None:
+    """The source columns the KPIs' functions read, or None when one of them may read any."""
+    wanted = {source.time, *segments}
+    for kpi in kpis:
+        assert kpi.python is not None
+        function = get_function(kpi.python)
+        if not function.columns:
+            return None
+        wanted |= _filter_columns(kpi) | {kpi.columns.get(c, c) for c in function.columns}
+    return wanted
+
+
 def _filter_columns(kpi: Kpi) -> set[str]:
     from kpikit._expr import columns
 
@@ -110,7 +125,8 @@ def _renamed(kpi: Kpi) -> dict[str, str]:
 def _canonical(rows: pd.DataFrame, kpi: Kpi, segments: list[str]) -> pd.DataFrame:
     """A copy of ``rows`` with canonical column names; segment columns keep their own names."""
     renamed = _renamed(kpi)
-    out = rows.rename(columns=renamed)
+    clashes = [c for c in renamed.values() if c in rows.columns and c not in renamed]
+    out = rows.drop(columns=clashes).rename(columns=renamed)  # mapped names win
     for name in segments:
         if name not in out.columns:  # a segment column that the mapping renamed
             out[name] = rows[name]

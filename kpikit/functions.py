@@ -73,8 +73,9 @@ class KpiContext:
         kpi: the spec's :class:`~kpikit.spec.Kpi`.
         rows: every row of the source (not cut by ``start``/``end``: a retention needs the
             periods before), after the KPI's ``filter:``, with the ``columns:`` mapping applied
-            (canonical names), the time column as ``datetime64`` and sorted by time. A copy: the
-            function may change it.
+            (canonical names), the time column as ``datetime64`` and sorted by time. When the
+            function declares ``columns=``, only those, the time and the ``by`` columns. A copy:
+            the function may change it.
         time: the name of the time column in ``rows``.
         periods: the periods to compute, in order: ``period`` (label, e.g. ``2026-11``),
             ``start`` and ``end`` (Timestamps, ``end`` exclusive: the next period's start).

@@ -18,6 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kpikit
 from kpikit import functions
@@ -554,3 +556,100 @@ def test_a_python_kpi_is_an_immutable_hashable_value(builtins_spec: Path, tmp_pa
     assert len({*spec.kpis.values()}) == len(spec.kpis)  # usable in sets and as dict keys
     mapped = turnover._replace(columns={"employee_id": "person"})
     assert mapped != turnover and hash(mapped) == hash(turnover)
+
+
+# --- properties ------------------------------------------------------------------------------
+
+ORDERS_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 4), st.sampled_from([1, 15]), st.sampled_from("abcde"),
+        st.sampled_from("xy"),
+    ),
+    min_size=1,
+    max_size=25,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def retention_spec(tmp_path_factory: pytest.TempPathFactory, make_spec_in: Any) -> Any:
+    frame = pd.DataFrame({"day": ["2026-01-01"], "buyer": ["a"], "seg": ["x"]})
+    yaml = """
+    r: {name: R, source: src, python: customer_retention, columns: {customer_id: buyer},
+        unit: percent, direction: up}
+    c: {name: C, source: src, python: customer_churn, columns: {customer_id: buyer},
+        unit: percent, direction: down}
+    """
+    return make_spec_in(tmp_path_factory.mktemp("retention"), {"src": frame}, yaml)
+
+
+def test_retention_equals_a_brute_force_count_of_sets_for_any_orders(
+    retention_spec: Any, native: Any, backend: str
+) -> None:
+    @settings(max_examples=6 if backend == "spark" else 40, deadline=None)
+    @given(ORDERS_ROWS)
+    def check(rows: list[tuple[int, int, str, str]]) -> None:
+        frame = pd.DataFrame(rows, columns=["month", "day", "buyer", "seg"])
+        days = pd.to_datetime({"year": 2026, "month": frame["month"] + 1, "day": frame["day"]})
+        frame = frame.assign(day=days)[["day", "buyer", "seg", "month"]]
+        first = frame["day"].min()
+        data = {"src": native(frame.drop(columns="month"))}
+        total = kpikit.compute(retention_spec, data=data, backend=backend)
+        parts = kpikit.compute(retention_spec, by="seg", data=data, backend=backend)
+        bought = {m: set(frame.loc[frame["month"] == m, "buyer"]) for m in range(-1, 6)}
+        expected, expected_parts = [], []
+        for m in range(int(frame["month"].min()), int(frame["month"].max()) + 1):
+            period = f"2026-{m + 1:02d}"
+            observed = m >= 1 and pd.Timestamp(2026, m, 1) >= first  # previous month's start
+            cohort = bought[m - 1]
+            kept = len(cohort & bought[m])
+            expected.append((period, *(_ratio(kept, len(cohort)) if observed else _empty())))
+            for seg in "xy":
+                mine = set(frame.loc[(frame["month"] == m - 1) & (frame["seg"] == seg), "buyer"])
+                if mine:
+                    ratio = _ratio(len(mine & bought[m]), len(mine)) if observed else _empty()
+                    expected_parts.append((period, seg, *ratio))
+        got = total[total["kpi"] == "r"][["period", "value", "numerator", "denominator"]]
+        want = pd.DataFrame(expected, columns=["period", "value", "numerator", "denominator"])
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+        got_parts = parts[parts["kpi"] == "r"][["period", "seg", "value", "numerator",
+                                                "denominator"]]  # fmt: skip
+        want_parts = pd.DataFrame(expected_parts, columns=got_parts.columns)
+        pd.testing.assert_frame_equal(
+            got_parts.reset_index(drop=True), want_parts, check_dtype=False
+        )
+        churn = total[total["kpi"] == "c"].reset_index(drop=True)
+        np.testing.assert_allclose(churn["value"], 1 - want["value"], atol=1e-12)
+
+    check()
+
+
+def _ratio(kept: int, cohort: int) -> tuple[float, float, float]:
+    return (kept / cohort if cohort else float("nan"), float(kept), float(cohort))
+
+
+def _empty() -> tuple[float, float, float]:
+    return (float("nan"),) * 3
+
+
+def test_a_function_that_declares_columns_gets_only_those(write_spec: Any) -> None:
+    seen: list[list[str]] = []
+
+    @kpikit.kpi_function("peek", columns=["customer_id"], replace=True)
+    def peek(ctx: KpiContext) -> pd.DataFrame:
+        seen.append(sorted(ctx.rows.columns))
+        return ctx.periods[["period"]].assign(value=float(len(ctx.rows)))
+
+    try:
+        frame = TINY.assign(customer_id="someone else")  # the mapped column wins over this one
+        spec = write_spec(
+            {"sales": frame},
+            """
+            p: {name: P, source: sales, python: peek, columns: {customer_id: buyer},
+                filter: "shop == 'y'", unit: count, direction: up}
+            """,
+        )
+        got = kpikit.compute(spec, kpis="p")
+        assert seen == [["customer_id", "day", "shop"]]  # shop: the filter reads it
+        assert got["value"].tolist() == [3.0, 3.0, 3.0]  # the 3 shop-y rows, whole source each time
+    finally:
+        functions._unregister("peek")
