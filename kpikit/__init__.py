@@ -19,6 +19,7 @@ from kpikit.errors import KpikitError
 if TYPE_CHECKING:
     from kpikit._load import lint_spec, load_spec
     from kpikit.engine import compute, last_complete_period
+    from kpikit.functions import kpi_function
     from kpikit.scorecard import scorecard
     from kpikit.spec import Kpi, Spec
 
@@ -30,6 +31,7 @@ __all__ = [
     "Spec",
     "__version__",
     "compute",
+    "kpi_function",
     "last_complete_period",
     "lint_spec",
     "load_spec",
@@ -40,6 +42,7 @@ _LAZY = {
     "Kpi": "kpikit.spec",
     "Spec": "kpikit.spec",
     "compute": "kpikit.engine",
+    "kpi_function": "kpikit.functions",
     "last_complete_period": "kpikit.engine",
     "lint_spec": "kpikit._load",
     "load_spec": "kpikit._load",
@@ -48,6 +51,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "functions":  # the registry module itself: kpikit.functions.function_names()
+        return importlib.import_module("kpikit.functions")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -39,7 +39,7 @@ OBJECTIVE_KEYS = ("title", "owner", "description")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
     "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
-    "use", "inputs", "columns",
+    "use", "inputs", "columns", "python",
 )  # fmt: skip
 TARGET_KEYS = ("value", "by")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -296,6 +296,11 @@ def _aggregation(
             _line(body, "source"), kid, "source", f"unknown source '{source_id}'",
             hint=_suggest(source_id, sources, "sources"),
         )  # fmt: skip
+    if "columns" in body:
+        c.add(
+            _line(body, "columns"), kid, "columns", "'columns' maps the columns of a Python KPI",
+            hint="add python: <function>, or rename the columns in the measure",
+        )  # fmt: skip
     has_measure = "measure" in body
     has_ratio = "numerator" in body or "denominator" in body
     if has_measure == has_ratio:
@@ -325,7 +330,7 @@ def _aggregation(
 
 def _formula(c: _Checker, kid: str, body: Mapping[Any, Any]) -> dict[str, Any] | None:
     """The fields of a formula KPI, computed from other KPIs; ids are checked once all are read."""
-    for key in ("source", "measure", "numerator", "denominator", "filter"):
+    for key in ("source", "measure", "numerator", "denominator", "filter", "python", "columns"):
         if key in body:
             c.add(
                 _line(body, key), kid, key,
@@ -358,6 +363,10 @@ def _load_kpi(
     name = c.text(body, "name", kid, required=True)
     if "formula" in body:
         how = _formula(c, kid, body)
+    elif "python" in body:  # a Python KPI: see kpikit._load_python
+        from kpikit._load_python import load_python
+
+        how = load_python(c, kid, body, spec_parts["sources"])
     else:
         how = _aggregation(c, kid, body, spec_parts["sources"])
     unit = c.choice(body, "unit", UNITS, kid, required=True)

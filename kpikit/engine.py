@@ -163,10 +163,20 @@ def compute(
         parts, spans = [], {}
         for sid, group in by_source.items():
             native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
-            frames, spans[sid] = _compute_source(
-                spec.sources[sid], group, native, grain, segments, days
-            )
-            parts.extend(frames)
+            plain = [k for k in group if k.python is None]
+            if plain:
+                frames, spans[sid] = _compute_source(
+                    spec.sources[sid], plain, native, grain, segments, days
+                )
+                parts.extend(frames)
+            if len(plain) < len(group):  # Python KPIs, from all rows: kpikit._python_kpis
+                from kpikit._python_kpis import compute_python
+
+                pythons = [k for k in group if k.python is not None]
+                frames, spans[sid] = compute_python(
+                    spec.sources[sid], pythons, native, grain, segments, days
+                )
+                parts.extend(frames)
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
         formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
         if formulas:

@@ -20,6 +20,7 @@ from typing import Literal
 
 __all__ = [
     "DataError",
+    "FunctionError",
     "KpikitError",
     "KpikitWarning",
     "ParameterError",
@@ -89,6 +90,10 @@ class KpikitWarning(UserWarning):
 
 class DataError(KpikitError):
     """The data does not match the spec: a missing file or column, or a value of the wrong type."""
+
+
+class FunctionError(KpikitError):
+    """A Python KPI's function is unknown, or returned something kpikit cannot use."""
 
 
 class ParameterError(KpikitError):

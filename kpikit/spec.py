@@ -127,7 +127,9 @@ class Kpi(_Value):
 
     A KPI is a plain ``measure``, a ratio of ``numerator`` over ``denominator`` (both
     aggregated within each period and segment before dividing), or a ``formula`` over other
-    KPIs, evaluated once each input is aggregated for the period and segment.
+    KPIs, evaluated once each input is aggregated for the period and segment, or a ``python``
+    KPI computed by a registered function (:mod:`kpikit.functions`) from its source's rows, with
+    ``columns`` mapping the function's canonical column names to the source's.
     """
 
     id: str
@@ -150,6 +152,8 @@ class Kpi(_Value):
     owner: str | None = None
     line: int = 0
     catalog: str | None = None  # the catalog entry it uses (`use:`), if any
+    python: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict, hash=False)  # keeps Kpi hashable
 
     @property
     def is_ratio(self) -> bool:
@@ -166,6 +170,11 @@ class Kpi(_Value):
         """The formula in words, e.g. ``sum(attributed_sales) / sum(spend)``."""
         if self.formula_text is not None:
             return self.formula_text
+        if self.python is not None:
+            text = f"python: {self.python}"
+            if self.columns:
+                text += "(" + ", ".join(f"{k}={v}" for k, v in self.columns.items()) + ")"
+            return text + (f" where {self.filter_text}" if self.filter_text else "")
         if self.numerator is not None and self.denominator is not None:
             text = f"{self.numerator.text} / {self.denominator.text}"
         else:

@@ -16,6 +16,7 @@ def test_exported_members_are_pinned() -> None:
         "Spec",
         "__version__",
         "compute",
+        "kpi_function",
         "last_complete_period",
         "lint_spec",
         "load_spec",
