@@ -232,7 +232,9 @@ def _read_pandas(source: Source) -> Any:
         # that as_datetime would parse again (~0.5 s at 10 million rows).
         files = _parquet_files(source)
         if len(files) == 1 and files[0] == source.path:
-            return pd.read_parquet(source.path, to_pandas_kwargs={"date_as_object": False})
+            return pd.read_parquet(
+                source.path, engine="pyarrow", to_pandas_kwargs={"date_as_object": False}
+            )
         import pyarrow.dataset as ds
 
         table = ds.dataset([str(p) for p in files], format="parquet").to_table()
