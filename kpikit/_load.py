@@ -48,9 +48,9 @@ SUPPORTED_VERSIONS = (1,)
 def _read_columns(path: Path) -> tuple[str, ...]:
     """Column names of a CSV (its header) or a Parquet file (its schema), without reading rows."""
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+        from kpikit._parquet import column_names  # the footer, without importing pyarrow
 
-        return tuple(pq.read_schema(path).names)
+        return column_names(path)
     with path.open(newline="", encoding="utf-8") as handle:
         return tuple(next(csv.reader(handle), []))
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -314,6 +313,8 @@ def _write_atomically(path: Path, text: str) -> Path:
             found=f"no folder {folder}",
             hint=f"create it first: mkdir -p {folder}",
         )
+    import uuid
+
     temporary = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         with temporary.open("w", encoding="utf-8", newline="") as handle:
@@ -411,3 +412,7 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+if __name__ == "__main__":  # python -m kpikit.cli, as python -m kpikit
+    raise SystemExit(main())
