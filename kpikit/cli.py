@@ -55,6 +55,7 @@ examples:
   kpikit compute data/kpis.yml --from 2026-01 --to 2026-06 --format csv -o h1.csv
   kpikit compute data/kpis.yml --grain quarter --by channel --backend duckdb
   kpikit report --period last-complete
+  kpikit schema
 """
 
 
@@ -135,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("spec", metavar="SPEC", help="the KPI spec file, e.g. data/kpis.yml")
     lint.set_defaults(run=_lint)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print the path of the spec's JSON Schema, for editors (or copy it with -o)",
+        description="Print the path of the JSON Schema that describes kpis.yml files, for "
+        "editors that complete and check YAML with it (docs/kpi-spec.md, Editor support).",
+    )
+    schema.add_argument(
+        "-o", "--output", metavar="FILE", help="write a copy of the schema to FILE instead"
+    )
+    schema.set_defaults(run=_schema)
 
     report = commands.add_parser(
         "report",
@@ -345,6 +357,20 @@ def _lint(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if errors else 0
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from kpikit import _schema
+
+    if args.output:
+        path = _write_atomically(Path(args.output), _schema.text())
+        print(f"{PROG}: wrote the spec's JSON Schema to {path}", file=sys.stderr)
+    else:
+        print(_schema.path())
+    return 0
 
 
 # --- report --------------------------------------------------------------------------------------
