@@ -167,6 +167,9 @@ BROKEN: list[tuple[str, Any, str]] = [
     ("median of two columns", with_kpi(**AGG, measure="median(x, y)"), "$.kpis.k.measure"),
     ("a misspelt KPI key", with_kpi(**AGG, measure="sum(x)", cadense="monthly"), "$.kpis.k"),
     ("no name", with_kpi(**{**AGG, "name": None}, measure="sum(x)"), "$.kpis.k"),
+    ("a blank name", with_kpi(**{**AGG, "name": "  "}, measure="sum(x)"), "$.kpis.k.name"),
+    ("a formula that is a number",
+     with_kpi(name="F", formula=3, unit="ratio", direction="up"), "$.kpis.k.formula"),
     ("no way to compute it", with_kpi(**AGG), "$.kpis.k"),
     ("measure and ratio together", with_kpi(**RATIO, measure="sum(x)"), "$.kpis.k"),
     ("a numerator alone", with_kpi(**AGG, numerator="sum(x)"), "$.kpis.k"),
@@ -205,6 +208,20 @@ def test_broken_specs_are_rejected_where_they_are_broken(why, spec, where) -> No
     found = errors(spec)
     assert found, why
     assert all(path.startswith(where) for path in found), (why, found)
+
+
+def test_what_the_schema_rejects_lint_rejects_too(tmp_path) -> None:
+    """The loader is the independent judge: every broken spec also gets a lint error."""
+    columns = "order_date,revenue,a,x,y,amount,customer_id,refunded\n2026-01-05,1,1,1,1,1,c,false\n"
+    (tmp_path / "orders.csv").write_text(columns, encoding="utf-8")
+    for i, (why, spec, _) in enumerate(BROKEN):
+        path = tmp_path / f"broken{i}.yml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        found = [p for p in _load.lint_spec(path) if p.severity == "error"]
+        assert found, why
+    clean = tmp_path / "clean.yml"
+    clean.write_text(yaml.safe_dump(MINIMAL, sort_keys=False), encoding="utf-8")
+    assert [p for p in _load.lint_spec(clean) if p.severity == "error"] == []
 
 
 def _properties(*pointer: str) -> set[str]:
