@@ -135,6 +135,11 @@ def _line(value: Any, key: Any = None) -> int | None:
     return None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
@@ -184,13 +189,21 @@ def _load_sources(c: _Checker, raw: Any, base: Path) -> dict[str, Source]:
                 hint="paths are relative to the spec file's folder",
             )  # fmt: skip
         else:
-            cols = _read_columns(files[0])
-            if time not in cols:
+            try:
+                cols = _read_columns(files[0])
+            except (OSError, ValueError) as exc:  # not a CSV or Parquet file (ArrowInvalid too)
                 c.add(
-                    _line(body, "time"), None, f"sources.{sid}.time",
-                    f"column '{time}' not found in {path.name}",
-                    hint=_suggest(time, cols, "columns"),
+                    _line(body, "path"), None, f"sources.{sid}.path",
+                    f"cannot read the columns of {files[0].name}: {_first_line(exc)}",
+                    hint="a source is a UTF-8 CSV file with a header line, or Parquet files",
                 )  # fmt: skip
+            else:
+                if time not in cols:
+                    c.add(
+                        _line(body, "time"), None, f"sources.{sid}.time",
+                        f"column '{time}' not found in {path.name}",
+                        hint=_suggest(time, cols, "columns"),
+                    )  # fmt: skip
         sources[str(sid)] = Source(str(sid), path, time, cols, line or 0)
     return sources
 

@@ -107,3 +107,23 @@ def test_loading_a_parquet_spec_imports_neither_pyarrow_nor_pandas(tmp_path: Pat
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert json.loads(done.stdout) == [["day", "n"], []], done.stderr
+
+
+def test_a_source_file_that_is_not_csv_or_parquet_is_a_lint_error_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bad.parquet").write_bytes(b"not a parquet file")
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe,day\n1,2\n")  # not UTF-8
+    (tmp_path / "kpis.yml").write_text(
+        "version: 1\nsources:\n  p: {path: bad.parquet, time: day}\n"
+        "  c: {path: bad.csv, time: day}\nkpis:\n"
+        "  n: {name: N, source: p, measure: count(), unit: count, direction: up}\n"
+        "  m: {name: M, source: c, measure: count(), unit: count, direction: up}\n",
+        encoding="utf-8",
+    )
+    from kpikit._load import lint_spec
+
+    errors = [p for p in lint_spec(tmp_path / "kpis.yml") if p.severity == "error"]
+    assert [(p.line, p.field) for p in errors] == [(3, "sources.p.path"), (4, "sources.c.path")]
+    assert "cannot read the columns of bad.parquet: Parquet magic bytes" in errors[0].message
+    assert "cannot read the columns of bad.csv: 'utf-8' codec can't decode" in errors[1].message
