@@ -228,12 +228,17 @@ def _read_pandas(source: Source) -> Any:
     try:
         if not _is_parquet(source):
             return pd.read_csv(source.path, keep_default_na=False, na_values=[""])
+        # DATE columns as datetime64 straight from Arrow, not one datetime.date object per row
+        # that as_datetime would parse again (~0.5 s at 10 million rows).
         files = _parquet_files(source)
         if len(files) == 1 and files[0] == source.path:
-            return pd.read_parquet(source.path)
+            return pd.read_parquet(
+                source.path, engine="pyarrow", to_pandas_kwargs={"date_as_object": False}
+            )
         import pyarrow.dataset as ds
 
-        return ds.dataset([str(p) for p in files], format="parquet").to_table().to_pandas()
+        table = ds.dataset([str(p) for p in files], format="parquet").to_table()
+        return table.to_pandas(date_as_object=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise _unreadable(source, exc) from None
 

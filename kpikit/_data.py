@@ -66,7 +66,7 @@ def as_datetime(frame: Any, column: str, where: str) -> Any:
     """Return ``frame`` with ``column`` as a datetime column; the caller's frame is not changed.
 
     Frames whose column is already a date or datetime come back as they are. Text (and, for
-    pandas, Python ``date`` objects, which Parquet DATE columns become) is parsed: by pandas, or
+    pandas, Python ``date`` objects, as a frame of your own may hold) is parsed: by pandas, or
     by the frame's own library for Polars, DuckDB and Spark (ISO dates and timestamps such as
     ``2026-11-30`` or ``2026-11-30 23:59``), which costs one extra pass over a lazy frame.
 

@@ -49,9 +49,9 @@ SUPPORTED_VERSIONS = (1,)
 def _read_columns(path: Path) -> tuple[str, ...]:
     """Column names of a CSV (its header) or a Parquet file (its schema), without reading rows."""
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+        from kpikit._parquet import column_names  # the footer, without importing pyarrow
 
-        return tuple(pq.read_schema(path).names)
+        return column_names(path)
     with path.open(newline="", encoding="utf-8") as handle:
         return tuple(next(csv.reader(handle), []))
 
@@ -136,6 +136,11 @@ def _line(value: Any, key: Any = None) -> int | None:
     return None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
@@ -185,13 +190,21 @@ def _load_sources(c: _Checker, raw: Any, base: Path) -> dict[str, Source]:
                 hint="paths are relative to the spec file's folder",
             )  # fmt: skip
         else:
-            cols = _read_columns(files[0])
-            if time not in cols:
+            try:
+                cols = _read_columns(files[0])
+            except (OSError, ValueError) as exc:  # not a CSV or Parquet file (ArrowInvalid too)
                 c.add(
-                    _line(body, "time"), None, f"sources.{sid}.time",
-                    f"column '{time}' not found in {path.name}",
-                    hint=_suggest(time, cols, "columns"),
+                    _line(body, "path"), None, f"sources.{sid}.path",
+                    f"cannot read the columns of {files[0].name}: {_first_line(exc)}",
+                    hint="a source is a UTF-8 CSV file with a header line, or Parquet files",
                 )  # fmt: skip
+            else:
+                if time not in cols:
+                    c.add(
+                        _line(body, "time"), None, f"sources.{sid}.time",
+                        f"column '{time}' not found in {path.name}",
+                        hint=_suggest(time, cols, "columns"),
+                    )  # fmt: skip
         sources[str(sid)] = Source(str(sid), path, time, cols, line or 0)
     return sources
 

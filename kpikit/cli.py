@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -58,6 +57,7 @@ examples:
   kpikit report --period last-complete
   kpikit catalog --stage engagement
   kpikit catalog ctr
+  kpikit schema
 """
 
 
@@ -138,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("spec", metavar="SPEC", help="the KPI spec file, e.g. data/kpis.yml")
     lint.set_defaults(run=_lint)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print the path of the spec's JSON Schema, for editors (or copy it with -o)",
+        description="Print the path of the JSON Schema that describes kpis.yml files, for "
+        "editors that complete and check YAML with it (docs/kpi-spec.md, Editor support).",
+    )
+    schema.add_argument(
+        "-o", "--output", metavar="FILE", help="write a copy of the schema to FILE instead"
+    )
+    schema.set_defaults(run=_schema)
 
     report = commands.add_parser(
         "report",
@@ -331,6 +342,8 @@ def _write_atomically(path: Path, text: str) -> Path:
             found=f"no folder {folder}",
             hint=f"create it first: mkdir -p {folder}",
         )
+    import uuid
+
     temporary = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         with temporary.open("w", encoding="utf-8", newline="") as handle:
@@ -367,6 +380,20 @@ def _catalog(args: argparse.Namespace) -> int:
     from kpikit._catalog_cli import run
 
     print(run(args.word, stage=args.stage, unit=args.unit, markdown=args.markdown), end="")
+    return 0
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from kpikit import _schema
+
+    if args.output:
+        path = _write_atomically(Path(args.output), _schema.text())
+        print(f"{PROG}: wrote the spec's JSON Schema to {path}", file=sys.stderr)
+    else:
+        print(_schema.path())
     return 0
 
 
@@ -435,3 +462,7 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+if __name__ == "__main__":  # python -m kpikit.cli, as python -m kpikit
+    raise SystemExit(main())
