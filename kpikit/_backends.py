@@ -397,13 +397,19 @@ def _read_spark(source: Source) -> Any:
                 )
                 frame = frame.withColumn(source.time, local)
             return frame
-        return spark.read.csv(
+        frame = spark.read.csv(
             str(source.path),
             header=True,
             inferSchema=True,  # types from every row, as pandas does
             multiLine=True,  # quoted line breaks, as every other CSV reader
             escape='"',  # "" inside quotes is a quote (RFC 4180), not \"
         )
+        if source.timezone and source.time in frame.columns:
+            # Spark infers written times as instants in the session's zone: they are wall-clock
+            # times, which a source's timezone takes as already local.
+            if frame.schema[source.time].dataType.typeName() == "timestamp":
+                frame = frame.withColumn(source.time, frame[source.time].cast("timestamp_ntz"))
+        return frame
     except (OSError, PySparkException) as exc:
         raise _unreadable(source, exc) from None
 
