@@ -94,7 +94,8 @@ def compute(
 
     Args:
         spec: a :class:`~kpikit.spec.Spec` or the path of a spec file.
-        grain: ``day``, ``week`` (ISO), ``month``, ``quarter`` or ``year``.
+        grain: ``day``, ``week`` (ISO, or Sunday weeks), ``month``, ``quarter`` or ``year``
+            (fiscal ones when the spec's ``calendar`` has a ``fiscal_year_start``).
         by: segment column(s), e.g. ``"channel"`` or ``["channel", "region"]``.
         kpis: KPI ids to compute (default: all, in spec order).
         start: first period label to keep, of the same grain (inclusive).

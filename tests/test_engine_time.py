@@ -362,3 +362,24 @@ def test_lint_month_name_hint(tmp_path) -> None:
     )
     problems = [str(p) for p in lint_spec(tmp_path / "kpis.yml")]
     assert any("write the month as a number: fiscal_year_start: 4" in p for p in problems)
+
+
+# --- faces: the CLI and the scorecard take fiscal labels ----------------------------------------
+
+
+def test_cli_and_scorecard_with_fiscal_labels(tmp_path, capsys) -> None:
+    from kpikit.cli import main
+    from kpikit.scorecard import scorecard
+
+    spec = write(tmp_path, BOUNDARY, "calendar: {fiscal_year_start: 4}\n")
+    path = str(tmp_path / "kpis.yml")
+    args = ["compute", path, "--kpi", "revenue", "--grain", "quarter", "--format", "csv"]
+    assert main([*args, "--from", "FY2027-Q3", "--to", "FY2027-Q4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # December 31 (8.0) is in FY2027-Q3 (October-December 2026), January 1 (16.0) in FY2027-Q4
+    assert [line.split(",")[1] for line in lines[1:]] == ["FY2027-Q3", "FY2027-Q4"]
+    assert [float(line.split(",")[3]) for line in lines[1:]] == [8.0, 16.0 + 32.0]
+    assert main([*args, "--from", "2026-Q3"]) == 2
+    assert "write 'FY2027-Q2'" in capsys.readouterr().err
+    card = scorecard(spec, period="FY2027-Q4").set_index("kpi")
+    assert card.loc["revenue", "value"] == 48.0
