@@ -12,7 +12,7 @@
 Example:
     >>> import datetime as dt
     >>> from kpikit.spec import Calendar
-    >>> key_day(24315, "quarter", Calendar(fiscal_year_start=4))  # FY2027-Q1
+    >>> key_day(2026 * 4, "quarter", Calendar(fiscal_year_start=4))  # FY2027-Q1
     datetime.date(2026, 4, 1)
 """
 
