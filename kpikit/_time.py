@@ -57,7 +57,12 @@ def localize(native: Any, column: str, zone: str) -> Any:
     Naive times are taken as already in ``zone`` and left as they are; the caller's frame is not
     changed. DuckDB and Spark keep the zone in the connection or session, not in the column, so
     they convert natively.
+
+    Raises:
+        DataError: ``zone`` is not an IANA time zone name (a spec built in code; ``load_spec``
+            checks it with the other keys).
     """
+    _check_zone(zone)
     frame = nw.from_native(native)
     dtype = frame.collect_schema()[column]
     if not (getattr(dtype, "time_zone", None) or dtype == nw.Unknown):
@@ -79,6 +84,22 @@ def localize(native: Any, column: str, zone: str) -> Any:
         return native.withColumn(column, F.convert_timezone(F.lit(session), F.lit(zone), ntz))
     wall = nw.col(column).dt.convert_time_zone(zone).dt.replace_time_zone(None)
     return nw.to_native(frame.with_columns(wall))
+
+
+def _check_zone(zone: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        from kpikit.errors import DataError
+
+        raise DataError(
+            f"unknown time zone {zone!r}",
+            expected="an IANA time zone name such as Europe/Paris or UTC",
+            found=repr(zone),
+            hint="fix the source's timezone",
+        ) from None
 
 
 def spine_labels(

@@ -383,3 +383,12 @@ def test_cli_and_scorecard_with_fiscal_labels(tmp_path, capsys) -> None:
     assert "write 'FY2027-Q2'" in capsys.readouterr().err
     card = scorecard(spec, period="FY2027-Q4").set_index("kpi")
     assert card.loc["revenue", "value"] == 48.0
+
+
+def test_a_spec_built_in_code_with_an_unknown_zone(tmp_path) -> None:
+    from kpikit.errors import DataError
+
+    spec = write(tmp_path, NEAR_MIDNIGHT)
+    bad = spec._replace(sources={"orders": spec.sources["orders"]._replace(timezone="Mars/Base")})
+    with pytest.raises(DataError, match=r"unknown time zone 'Mars/Base'.*Hint: fix the source"):
+        compute(bad, data={"orders": NEAR_MIDNIGHT})
