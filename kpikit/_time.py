@@ -110,11 +110,15 @@ def spine_labels(
 ) -> list[str]:
     """The periods of the spine, in order.
 
-    From ``start`` (else the source's first day) to ``end`` (else its last day); none when the
-    source has no dated rows and no start or end is given.
+    From the source's first day to its last, cut to ``days`` (start and end) when given. Periods
+    before or after the data are never made up: a 0 there would claim that nothing happened
+    where nothing is known. None when the source has no dated rows.
     """
-    first, last = days[0] or span[0], days[1] or span[1]
-    if first is None or last is None or last < first:
+    if span[0] is None or span[1] is None:
+        return []
+    first = max(span[0], days[0]) if days[0] is not None else span[0]
+    last = min(span[1], days[1]) if days[1] is not None else span[1]
+    if last < first:
         return []
     return periods.period_range(
         periods.label(first, grain, calendar), periods.label(last, grain, calendar)

@@ -18,7 +18,7 @@ Rules the result keeps:
 - A timestamp belongs to its calendar day: in its source's ``timezone`` when the spec gives one
   (see :mod:`kpikit._time`), else in its own time zone. Weeks, quarters and years follow the
   spec's ``calendar`` (Sunday weeks, fiscal quarters and years).
-- Time spine: every period from the first day of a KPI's source to its last (from ``start`` to
+- Time spine: every period from the first day of a KPI's source to its last (cut to ``start`` and
   ``end`` when given) is in the result, with every segment seen in that range. A period without
   rows, or without rows matching a KPI's filter, gives 0 for sums and counts (additive KPIs) and
   NaN for everything else (means, mins, maxes, and ratios, whose denominator is then 0).
