@@ -312,8 +312,9 @@ def _read_duckdb(source: Source) -> Any:
             time = _quote(source.time)
             kinds = dict(zip(relation.columns, relation.dtypes, strict=True))
             if "TIME ZONE" in str(kinds.get(source.time)):
-                # DuckDB would show the instant in the session's zone; the file's zone counts.
-                zone = (_parquet_zone(source) or "UTC").replace("'", "''")
+                # DuckDB would show the instant in the session's zone; the source's (or else the
+                # file's) zone counts.
+                zone = (source.timezone or _parquet_zone(source) or "UTC").replace("'", "''")
                 relation = relation.project(f"* REPLACE (timezone('{zone}', {time}) AS {time})")
             return relation
         # sample_size=-1: types from every row, as pandas does
@@ -389,24 +390,31 @@ def _read_spark(source: Source) -> Any:
         if _is_parquet(source):
             frame = spark.read.parquet(*[str(p) for p in _parquet_files(source)])
             if frame.schema[source.time].dataType.typeName() == "timestamp":
-                # An instant shown in the session's zone; the file's zone counts.
+                # An instant shown in the session's zone; the source's (else the file's) zone
+                # counts.
                 from pyspark.sql import functions as F
 
                 zone = spark.conf.get("spark.sql.session.timeZone")
                 local = F.convert_timezone(
                     F.lit(zone),
-                    F.lit(_parquet_zone(source) or "UTC"),
+                    F.lit(source.timezone or _parquet_zone(source) or "UTC"),
                     frame[source.time].cast("timestamp_ntz"),
                 )
                 frame = frame.withColumn(source.time, local)
             return frame
-        return spark.read.csv(
+        frame = spark.read.csv(
             str(source.path),
             header=True,
             inferSchema=True,  # types from every row, as pandas does
             multiLine=True,  # quoted line breaks, as every other CSV reader
             escape='"',  # "" inside quotes is a quote (RFC 4180), not \"
         )
+        if source.timezone and source.time in frame.columns:
+            # Spark infers written times as instants in the session's zone: they are wall-clock
+            # times, which a source's timezone takes as already local.
+            if frame.schema[source.time].dataType.typeName() == "timestamp":
+                frame = frame.withColumn(source.time, frame[source.time].cast("timestamp_ntz"))
+        return frame
     except (OSError, PySparkException) as exc:
         raise _unreadable(source, exc) from None
 

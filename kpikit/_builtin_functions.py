@@ -95,7 +95,7 @@ def _customer_counts(ctx: KpiContext) -> pd.DataFrame:
     unobserved = [
         p
         for p in wanted["period"]
-        if first is None or periods.parse_period(ctx.previous(p))[1] < first.date()
+        if first is None or periods.parse_period(ctx.previous(p), ctx.calendar)[1] < first.date()
     ]
     cut = counts["period"].isin(unobserved)
     counts.loc[cut, ["denominator", "retained"]] = float("nan")

@@ -9,9 +9,9 @@ without data is empty, never the last value carried forward.
 Which earlier period:
 
 - ``previous``: one period earlier; ``lag:N``: N periods earlier (column prefix ``lagN``).
-- ``year_ago``: the same period a year earlier: 12 months, 4 quarters or 1 year back; for weeks
-  the same ISO week number of the previous ISO year (empty for week 53 when that year has none);
-  for days the same date a year earlier (empty for 29 February).
+- ``year_ago``: the same period a year earlier: 12 months, 4 quarters or 1 year back (fiscal ones
+  too); for weeks the same week number of the previous ISO (or Sunday-week) year (empty for week
+  53 when that year has none); for days the same date a year earlier (empty for 29 February).
 
 Partial periods are compared like for like: when the data covers only part of a period, the
 earlier value is recomputed over the same days counted from the start of the earlier period
@@ -34,7 +34,7 @@ from kpikit.errors import ParameterError, did_you_mean
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpikit.spec import Kpi
+    from kpikit.spec import Calendar, Kpi
 
 __all__ = ["Comparison", "add_comparisons", "parse_compare"]
 
@@ -58,14 +58,16 @@ class Comparison:
         """
         if self.lag is not None:
             return periods.previous(label, self.lag)
-        grain, start, _ = periods.parse_period(label)
-        if grain == "week":
-            year, week, _ = start.isocalendar()
+        grain = periods.grain_of(label)
+        if grain == "week":  # the same week number (ISO or Sunday weeks) of the year before
+            earlier = f"{int(label[:4]) - 1:04d}{label[4:]}"
             try:
-                return periods.label(dt.date.fromisocalendar(year - 1, week, 1), "week")
-            except ValueError:  # week 53 of a year that has 52
+                periods.parse_period(earlier)
+            except ParameterError:  # week 53 of a year that has 52
                 return None
+            return earlier
         if grain == "day":
+            start = periods.parse_period(label)[1]
             try:
                 return periods.label(start.replace(year=start.year - 1), "day")
             except ValueError:  # 29 February
@@ -128,12 +130,15 @@ def add_comparisons(
     spans: Mapping[str, Span],
     segments: Sequence[str],
     recompute: Callable[[tuple[dt.date, dt.date]], pd.DataFrame],
+    *,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
     """``table`` with the columns of each comparison after ``value, numerator, denominator``.
 
     ``table`` is the engine's table including the earlier periods and the ``complete`` column;
     ``spans`` is each KPI id's first and last covered day (all its sources);
-    ``recompute(days)`` computes the same KPIs and segments over those days only.
+    ``recompute(days)`` computes the same KPIs and segments over those days only;
+    ``calendar`` is the spec's, which says the days of fiscal periods.
     """
     import pandas as pd
 
@@ -154,7 +159,7 @@ def add_comparisons(
         if len(partial):
             to_date.loc[partial] = True
             earlier.loc[partial] = _like_for_like(
-                table.loc[partial], comparison, spans, segments, recompute
+                table.loc[partial], comparison, spans, segments, recompute, calendar
             ).to_numpy()
         change = table["value"] - earlier
         pct = change / earlier.where(earlier > 0)
@@ -176,6 +181,7 @@ def _like_for_like(
     spans: Mapping[str, Span],
     segments: Sequence[str],
     recompute: Callable[[tuple[dt.date, dt.date]], pd.DataFrame],
+    calendar: Calendar | None = None,
 ) -> pd.Series:
     """The earlier values of partial rows over the same days of the earlier period.
 
@@ -193,8 +199,8 @@ def _like_for_like(
         if first is None or last is None or label is None:
             lookup.append(None)
             continue
-        _, start, end = periods.parse_period(period)
-        _, earlier_start, earlier_end = periods.parse_period(label)
+        _, start, end = periods.parse_period(period, calendar)
+        _, earlier_start, earlier_end = periods.parse_period(label, calendar)
         a, b = (max(start, first) - start).days, (min(end, last) - start).days
         days = (earlier_start + dt.timedelta(a), min(earlier_start + dt.timedelta(b), earlier_end))
         if days[0] > days[1] or days[0] < first or days[1] > last:

@@ -168,10 +168,16 @@ def prepare(source: Source, native: Any) -> Any:
     """A narwhals frame whose time column holds naive local datetimes (``native`` unchanged).
 
     Dates become midnight datetimes; timezone-aware times keep their wall-clock time, so each
-    row falls in its own local calendar day.
+    row falls in its own local calendar day, unless the source has a ``timezone``: then they are
+    converted to that zone's wall-clock time (naive times are taken as already in it).
     """
     check_columns(native, [source.time], source.id, "its time column")
-    frame = nw.from_native(as_datetime(native, source.time, f"source '{source.id}'"))
+    parsed = as_datetime(native, source.time, f"source '{source.id}'")
+    if getattr(source, "timezone", None):  # bucket in the source's zone (see kpikit._time)
+        from kpikit._time import localize
+
+        parsed = localize(parsed, source.time, str(source.timezone))
+    frame = nw.from_native(parsed)
     dtype = frame.collect_schema()[source.time]
     if dtype == nw.Date:
         return frame.with_columns(nw.col(source.time).cast(nw.Datetime("us")))

@@ -18,6 +18,7 @@ from typing import Any
 from kpikit import _use, _yaml
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
 from kpikit._formula import parse_formula, references
+from kpikit._time_spec import load_calendar, load_timezone
 from kpikit.errors import KpikitError, Problem, SpecError, did_you_mean
 from kpikit.spec import (
     CADENCES,
@@ -33,8 +34,8 @@ from kpikit.spec import (
 
 __all__ = ["lint_spec", "load_spec"]
 
-TOP_KEYS = ("version", "sources", "objectives", "kpis")
-SOURCE_KEYS = ("path", "time", "description")
+TOP_KEYS = ("version", "calendar", "sources", "objectives", "kpis")
+SOURCE_KEYS = ("path", "time", "timezone", "description")
 OBJECTIVE_KEYS = ("title", "owner", "description")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
@@ -205,7 +206,8 @@ def _load_sources(c: _Checker, raw: Any, base: Path) -> dict[str, Source]:
                         f"column '{time}' not found in {path.name}",
                         hint=_suggest(time, cols, "columns"),
                     )  # fmt: skip
-        sources[str(sid)] = Source(str(sid), path, time, cols, line or 0)
+        zone = load_timezone(c, body, str(sid))
+        sources[str(sid)] = Source(str(sid), path, time, cols, line or 0, zone)
     return sources
 
 
@@ -495,9 +497,11 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
             if kpi is not None:
                 kpis[kpi.id] = kpi if entry_id is None else kpi._replace(catalog=entry_id)
     _check_formulas(c, kpis, {str(k) for k in block or {}})
+    calendar = load_calendar(c, raw)
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     spec = Spec(path.resolve(), int(version), parts["sources"], parts["objectives"], kpis)  # type: ignore[arg-type]
+    spec = spec._replace(calendar=calendar)
     _warn(c, spec)
     return spec, c.problems
 

@@ -22,7 +22,7 @@ from kpikit.functions import KpiContext, KpiFunction, get_function
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpikit.spec import Kpi, Source
+    from kpikit.spec import Calendar, Kpi, Source
 
 __all__ = ["compute_python"]
 
@@ -37,6 +37,7 @@ def compute_python(
     grain: str,
     segments: list[str],
     days: Span,
+    calendar: Calendar = periods.DEFAULT_CALENDAR,
 ) -> tuple[list[pd.DataFrame], Span]:
     """Rows ``kpi, period, <segments>, value, numerator, denominator`` for each Python KPI.
 
@@ -65,7 +66,7 @@ def compute_python(
     span: Span = (None, None)
     if len(times):
         span = _widened((times.iloc[0].date(), times.iloc[-1].date()), rows, kpis)
-    table = _periods(span, days, grain)
+    table = _periods(span, days, grain, calendar)
     out = []
     for kpi in kpis:
         assert kpi.python is not None
@@ -83,6 +84,7 @@ def compute_python(
             grain=grain,
             by=tuple(segments),
             span=(times.iloc[0], times.iloc[-1]) if len(times) else (None, None),
+            calendar=calendar,
         )
         _check_canonical(function, kpi, context.rows, source)
         if table.empty:
@@ -164,7 +166,7 @@ def _check_canonical(function: KpiFunction, kpi: Kpi, rows: pd.DataFrame, source
             )
 
 
-def _periods(span: Span, days: Span, grain: str) -> pd.DataFrame:
+def _periods(span: Span, days: Span, grain: str, calendar: Calendar) -> pd.DataFrame:
     """The periods to compute: the source's span cut to ``days``, with start and end (exclusive)."""
     import pandas as pd
 
@@ -173,8 +175,10 @@ def _periods(span: Span, days: Span, grain: str) -> pd.DataFrame:
     if first is None or last is None or last < first:
         labels: list[str] = []
     else:
-        labels = periods.period_range(periods.label(first, grain), periods.label(last, grain))
-    bounds = [periods.parse_period(label) for label in labels]
+        labels = periods.period_range(
+            periods.label(first, grain, calendar), periods.label(last, grain, calendar)
+        )
+    bounds = [periods.parse_period(label, calendar) for label in labels]
     return pd.DataFrame(
         {
             "period": pd.Series(labels, dtype="object"),

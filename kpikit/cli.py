@@ -434,7 +434,7 @@ def _report(args: argparse.Namespace) -> int:
     period = args.period.strip()
     if period == LAST_COMPLETE:
         period = last_complete_period(spec, "month")
-    elif periods.parse_period(period)[0] != "month":
+    elif periods.grain_of(period) != "month":
         raise ParameterError(
             "the report period must be a month",
             expected=f"YYYY-MM such as 2026-11, or {LAST_COMPLETE}",

@@ -15,9 +15,13 @@ Rules the result keeps:
   reported, so the reader sees why), never 0 or infinity.
 - Rows whose segment value is missing form their own segment (NA in the segment column), so
   additive KPIs summed over segments equal the ungrouped total.
-- A timestamp belongs to its calendar day (in its own time zone). Periods in which a source has
-  no rows at all are absent (no time spine yet); a period with rows but none matching a KPI's
-  filter gives 0 for sums and counts and NaN for means, mins and maxes.
+- A timestamp belongs to its calendar day: in its source's ``timezone`` when the spec gives one
+  (see :mod:`kpikit._time`), else in its own time zone. Weeks, quarters and years follow the
+  spec's ``calendar`` (Sunday weeks, fiscal quarters and years).
+- Time spine: every period from the first day of a KPI's source to its last (cut to ``start`` and
+  ``end`` when given) is in the result, with every segment seen in that range. A period without
+  rows, or without rows matching a KPI's filter, gives 0 for sums and counts (additive KPIs) and
+  NaN for everything else (means, mins, maxes, and ratios, whose denominator is then 0).
 - Filters use SQL logic for missing values: ``region != 'north'`` does not match a row without a
   region; ``region is null`` (or ``in (..., null)``) selects those rows.
 - Rows without a time are left out of every period, with a warning.
@@ -56,6 +60,7 @@ from kpikit._data import (
 from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
+from kpikit._time import fill_spine, fiscal_key, key_day, spine_labels
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
@@ -89,7 +94,8 @@ def compute(
 
     Args:
         spec: a :class:`~kpikit.spec.Spec` or the path of a spec file.
-        grain: ``day``, ``week`` (ISO), ``month``, ``quarter`` or ``year``.
+        grain: ``day``, ``week`` (ISO, or Sunday weeks), ``month``, ``quarter`` or ``year``
+            (fiscal ones when the spec's ``calendar`` has a ``fiscal_year_start``).
         by: segment column(s), e.g. ``"channel"`` or ``["channel", "region"]``.
         kpis: KPI ids to compute (default: all, in spec order).
         start: first period label to keep, of the same grain (inclusive).
@@ -135,7 +141,8 @@ def compute(
     segments = _segments(by)
     comparisons = parse_compare(compare)
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
-    window = periods.bounds(grain, start, end)
+    calendar = spec.calendar
+    window = periods.bounds(grain, start, end, calendar)
     _check_data_ids(spec, data)
     needed = inputs_of(spec, chosen)  # formula KPIs bring the KPIs they are computed from
     lag = max_lag(spec, chosen)  # lag() and comparisons reach back before `start`
@@ -144,7 +151,7 @@ def compute(
         first = min(c.reach(start) for c in comparisons)
     if first and lag:
         first = periods.previous(first, lag)
-    reach = periods.bounds(grain, first, end)
+    reach = periods.bounds(grain, first, end, calendar)
     by_source: dict[str, list[Kpi]] = {}
     for kpi in needed:
         if kpi.source is not None:
@@ -166,15 +173,16 @@ def compute(
             plain = [k for k in group if k.python is None]
             if plain:
                 frames, spans[sid] = _compute_source(
-                    spec.sources[sid], plain, native, grain, segments, days
+                    spec.sources[sid], plain, native, grain, segments, days, calendar
                 )
-                parts.extend(frames)
+                labels = spine_labels(days, spans[sid], grain, calendar)
+                parts.extend(fill_spine(frames, plain, labels, segments))
             if len(plain) < len(group):  # Python KPIs, from all rows: kpikit._python_kpis
                 from kpikit._python_kpis import compute_python
 
                 pythons = [k for k in group if k.python is not None]
                 frames, spans[sid] = compute_python(
-                    spec.sources[sid], pythons, native, grain, segments, days
+                    spec.sources[sid], pythons, native, grain, segments, days, calendar
                 )
                 parts.extend(frames)
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
@@ -185,13 +193,19 @@ def compute(
 
     table, spans = aggregate(reach)
     covered = _kpi_spans(set(table["kpi"]), spec, spans)
-    table = table.assign(complete=_complete(table, covered))
+    table = table.assign(complete=_complete(table, covered, calendar))
     if comparisons:
         table = add_comparisons(
-            table, comparisons, spec.kpis, covered, segments, lambda days: aggregate(days)[0]
+            table,
+            comparisons,
+            spec.kpis,
+            covered,
+            segments,
+            lambda days: aggregate(days)[0],
+            calendar=calendar,
         )
     if window[0] is not None and reach[0] != window[0]:  # drop periods read only to look back
-        table = table[table["period"].ge(periods.label(window[0], grain))]
+        table = table[table["period"].ge(periods.label(window[0], grain, calendar))]
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
@@ -227,7 +241,7 @@ def last_complete_period(
         latest = to_pandas(frame.select(nw.col(source.time).max()))[source.time].iloc[0]
         if latest is None or latest != latest:  # None or NaT
             raise DataError(f"source '{sid}' has no dated rows", expected="at least one row")
-        labels.append(periods.last_complete(latest.date(), grain))
+        labels.append(periods.last_complete(latest.date(), grain, spec.calendar))
     return min(labels)
 
 
@@ -347,15 +361,18 @@ def _check_segments(
             )
 
 
-def _period_key(time: str, grain: str) -> Any:
+def _period_key(time: str, grain: str, calendar: periods.Calendar) -> Any:
+    if grain in ("quarter", "year") and calendar.is_fiscal:
+        return fiscal_key(time, grain, calendar)
     if grain == "week":
         # narwhals has no "1w" and Spark no durations: number the Monday as days since
         # 1970-01-01 from the calendar fields, in integer arithmetic every backend does alike.
         col, year = nw.col(time), nw.col(time).dt.year() - 1
         days = 365 * (year - 1969) + year // 4 - year // 100 + year // 400 - _LEAP_DAYS_TO_1970
         # Days since Monday: (weekday + 6) % 7, because narwhals 2.29 on Spark numbers Sunday 0,
-        # not 7 as the other backends do; both give 6.
-        return days + col.dt.ordinal_day() - 1 - (col.dt.weekday() + 6) % 7
+        # not 7 as the other backends do; both give 6. Days since Sunday: weekday % 7.
+        back = (col.dt.weekday() + (6 if calendar.week_start == "monday" else 0)) % 7
+        return days + col.dt.ordinal_day() - 1 - back
     return nw.col(time).dt.truncate(_TRUNCATE[grain])
 
 
@@ -366,6 +383,7 @@ def _compute_source(
     grain: str,
     segments: list[str],
     window: tuple[dt.date | None, dt.date | None],
+    calendar: periods.Calendar = periods.DEFAULT_CALENDAR,
 ) -> tuple[list[pd.DataFrame], tuple[dt.date | None, dt.date | None]]:
     """The source's KPI rows, and the first and last day it has data for (within ``window``)."""
     import pandas as pd
@@ -398,7 +416,7 @@ def _compute_source(
     if plan.masks:
         frame = frame.with_columns(*plan.masks)
     prepared = frame.select(
-        _period_key(time, grain).alias(_PERIOD),
+        _period_key(time, grain, calendar).alias(_PERIOD),
         *_segment_columns(schema, segments),
         *plan.columns,
         nw.col(time).alias(_FIRST),
@@ -427,7 +445,10 @@ def _compute_source(
             stacklevel=3,
         )
         result = result.loc[~undated]
-    names = {k: periods.label(_as_day(k, grain), grain) for k in result[_PERIOD].unique()}
+    names = {
+        k: periods.label(_as_day(k, grain, calendar), grain, calendar)
+        for k in result[_PERIOD].unique()
+    }
     body = {"period": result[_PERIOD].map(names), **{s: _nan_for_none(result[s]) for s in segments}}
     out = []
     for kpi in kpis:
@@ -477,11 +498,11 @@ def _kpi_spans(kids: set[str], spec: Spec, spans: dict[str, Span]) -> dict[str, 
     return out
 
 
-def _complete(table: pd.DataFrame, spans: dict[str, Span]) -> pd.Series:
+def _complete(table: pd.DataFrame, spans: dict[str, Span], calendar: periods.Calendar) -> pd.Series:
     """True where the row's KPI's sources all cover its whole period (first to last day)."""
     import pandas as pd
 
-    bounds = {p: periods.parse_period(p)[1:] for p in table["period"].unique()}
+    bounds = {p: periods.parse_period(p, calendar)[1:] for p in table["period"].unique()}
 
     def covered(kid: str, period: str) -> bool:
         first, last = bounds[period]
@@ -518,8 +539,10 @@ def _nan_for_none(values: pd.Series) -> pd.Series:
     return values.where(values.notna(), float("nan"))
 
 
-def _as_day(key: Any, grain: str) -> dt.date:
+def _as_day(key: Any, grain: str, calendar: periods.Calendar) -> dt.date:
     """The first day of a period from its group key (a Monday's day number for weeks)."""
+    if grain in ("quarter", "year") and calendar.is_fiscal:
+        return key_day(key, grain, calendar)
     if grain == "week":
         return _EPOCH + dt.timedelta(days=int(key))
     return key.date() if isinstance(key, dt.datetime) else key

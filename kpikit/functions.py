@@ -36,7 +36,7 @@ from kpikit.errors import FunctionError, ParameterError, did_you_mean
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpikit.spec import Kpi
+    from kpikit.spec import Calendar, Kpi
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -84,6 +84,8 @@ class KpiContext:
         by: the segment column names (in ``rows`` under these names).
         span: the first and last timestamp of the whole source (before the filter), so a
             function can tell a period without data from a period before the data begins.
+        calendar: the spec's :class:`~kpikit.spec.Calendar` (fiscal year start, week start),
+            which :meth:`label` and :meth:`previous` follow.
     """
 
     kpi: Kpi
@@ -93,6 +95,7 @@ class KpiContext:
     grain: str
     by: tuple[str, ...] = ()
     span: tuple[Any, Any] = (None, None)
+    calendar: Calendar | None = None
 
     def label(self, times: pd.Series) -> pd.Series:
         """The label of the period of ``grain`` each timestamp falls in (missing where NaT).
@@ -105,7 +108,10 @@ class KpiContext:
         from kpikit import periods
 
         days = times.dt.normalize()
-        names = {day: periods.label(day.date(), self.grain) for day in days.dropna().unique()}
+        calendar = self.calendar or periods.DEFAULT_CALENDAR
+        names = {
+            day: periods.label(day.date(), self.grain, calendar) for day in days.dropna().unique()
+        }
         return days.map(names).astype("object")
 
     def previous(self, label: str, n: int = 1) -> str:

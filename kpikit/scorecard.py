@@ -62,7 +62,7 @@ def scorecard(
         raise ParameterError(
             "period must be text", expected="a label such as 2026-11", found=repr(period)
         )
-    grain, _, _ = periods.parse_period(period)
+    grain = periods.grain_of(period)  # any calendar's label (FY2027-Q1 too)
     before = periods.previous(period, 1)
     values = compute(spec, grain=grain, start=before, end=period, data=data)
     wide = values.pivot_table(

@@ -26,6 +26,7 @@ from kpikit.errors import KpikitError, did_you_mean
 
 __all__ = [
     "CADENCES",
+    "Calendar",
     "DIRECTIONS",
     "KPI_TYPES",
     "UNITS",
@@ -54,6 +55,7 @@ KPI_TYPES = (
 UNITS = ("count", "currency", "percent", "ratio", "score", "duration")
 DIRECTIONS = ("up", "down")
 CADENCES = ("daily", "weekly", "monthly", "quarterly", "yearly")
+WEEK_STARTS = ("monday", "sunday")
 
 
 class _Value:
@@ -69,6 +71,44 @@ class _Value:
 
 
 @dataclass(frozen=True)
+class Calendar(_Value):
+    """How a spec's periods fall on the calendar: the spec's top-level ``calendar:`` key.
+
+    ``fiscal_year_start`` (1-12) is the month a fiscal year starts in: from 2 on, quarters and
+    years are fiscal and named by the calendar year they end in (``FY2027-Q1``, ``FY2027``).
+    ``week_start`` is ``monday`` (ISO weeks, ``2026-W05``) or ``sunday`` (``2026-SW05``).
+
+    Example:
+        >>> Calendar(fiscal_year_start=4).is_fiscal
+        True
+    """
+
+    fiscal_year_start: int = 1
+    week_start: str = "monday"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.fiscal_year_start, int) and 1 <= self.fiscal_year_start <= 12):
+            raise KpikitError(
+                "calendar fiscal_year_start must be a month number",
+                expected="a whole number from 1 (January) to 12 (December)",
+                found=repr(self.fiscal_year_start),
+                hint="fiscal_year_start=4 starts the fiscal year in April",
+            )
+        if self.week_start not in WEEK_STARTS:
+            raise KpikitError(
+                "calendar week_start must be monday or sunday",
+                expected="monday or sunday",
+                found=repr(self.week_start),
+                hint=did_you_mean(str(self.week_start), WEEK_STARTS),
+            )
+
+    @property
+    def is_fiscal(self) -> bool:
+        """True when quarters and years are fiscal (the year does not start in January)."""
+        return self.fiscal_year_start != 1
+
+
+@dataclass(frozen=True)
 class Source(_Value):
     """A table the KPIs read and its time column.
 
@@ -81,6 +121,7 @@ class Source(_Value):
     time: str
     columns: tuple[str, ...] = ()
     line: int = 0
+    timezone: str | None = None  # IANA zone the periods are counted in (None: as the data says)
 
     @property
     def is_many(self) -> bool:
@@ -194,6 +235,7 @@ class Spec(_Value):
     objectives: Mapping[str, Objective]
     kpis: Mapping[str, Kpi]
     lines: Mapping[str, int] = field(default_factory=dict)
+    calendar: Calendar = Calendar()
 
     def kpi(self, kpi_id: str) -> Kpi:
         """The KPI with this id; a clear error with a did-you-mean hint if there is none."""

@@ -10,6 +10,7 @@ definitions agree (retention as returning customers over last period's customers
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,3 +90,26 @@ def test_python_catalog_entries_check_their_columns(tmp_path) -> None:
         "'orders' (orders.csv); catalog KPI 'customer_retention' reads it as 'customer_id' "
         "Hint: map it to your column with columns: {customer_id: <column>}"
     ]
+
+
+def test_python_kpis_follow_the_spec_calendar(write_spec, backend, native) -> None:
+    from kpikit.spec import Calendar
+
+    orders = pd.DataFrame(
+        {
+            "day": ["2026-01-01", "2026-01-09", "2026-02-10", "2026-03-31", "2026-04-02", "2026-05-20"],
+            "buyer": ["A", "B", "C", "D", "A", "E"],
+        }
+    )  # fmt: skip
+    spec = write_spec(
+        {"orders": orders},
+        "retention: {use: customer_retention, source: orders, columns: {customer_id: buyer}}",
+    )
+    spec = spec._replace(calendar=Calendar(fiscal_year_start=4))
+    got = compute(spec, data={"orders": native(orders)}, backend=backend, grain="quarter")
+    value = got.set_index("period")["value"]
+    # Fiscal years start in April: January-March 2026 is FY2026-Q4 (buyers A, B, C, D), April-June
+    # is FY2027-Q1, where only A of those four buys again (E is new).
+    assert list(value.index) == ["FY2026-Q4", "FY2027-Q1"]
+    assert np.isnan(value["FY2026-Q4"])  # its previous quarter is before the data
+    assert value["FY2027-Q1"] == pytest.approx(1 / 4)

@@ -72,19 +72,25 @@ def test_values_changes_and_better_match_pandas(spec, backend) -> None:
         got, sums = rows_of(table, kpi), monthly(ORDERS, kpi)
         for name, n in (("previous", 1), ("year_ago", 12), ("lag3", 3)):
             keys = [(earlier_month(p, n), c) for p, c in got.index]
-            expected = sums.reindex(keys).to_numpy()  # missing months stay empty
+            expected = sums.reindex(keys)
+            # The time spine: a month inside the data's span without rows is a sum of 0; before
+            # the data's first month it stays empty.
+            inside = np.array([m >= DAYS.min().strftime("%Y-%m") for m, _ in keys])
+            expected = expected.where(~(expected.isna() & inside), 0.0).to_numpy()
             np.testing.assert_allclose(
                 got[f"{name}_value"], expected, rtol=1e-11
             )  # aggregates carry 12 significant digits
             change = got["value"].to_numpy() - expected
             np.testing.assert_allclose(got[f"{name}_change"], change, rtol=1e-9, atol=1e-9)
-            np.testing.assert_allclose(got[f"{name}_change_pct"], change / expected, rtol=1e-9)
+            positive = np.where(expected > 0, expected, np.nan)  # relative to 0: empty
+            np.testing.assert_allclose(got[f"{name}_change_pct"], change / positive, rtol=1e-9)
             better = pd.Series(direction * change > 0, dtype="boolean").mask(np.isnan(change))
             assert got[f"{name}_better"].tolist() == better.tolist()
             assert not got[f"{name}_to_date"].any()
-    # app has no rows in 2025-08: September's previous value is empty, never July's carried on
+    # app has no rows in 2025-08: September's previous value is 0 (the time spine), never July's
+    # carried on, and its relative change is empty
     app = rows_of(table, "revenue").loc[("2025-09", "app")]
-    assert np.isnan(app["previous_value"]) and app["previous_better"] is pd.NA
+    assert app["previous_value"] == 0 and np.isnan(app["previous_change_pct"])
     assert app["lag3_value"] == pytest.approx(monthly(ORDERS, "revenue")[("2025-06", "app")])
     # before the data: empty, with no change and no verdict
     first = rows_of(table, "revenue").loc[("2025-06", "web")]

@@ -32,7 +32,7 @@ def expected(frame: pd.DataFrame, grain: str) -> dict[str, bool]:
     """Independently: a period is complete when the data's first day <= its start, last >= end."""
     days = pd.to_datetime(frame["day"], format="ISO8601").dt.normalize()
     freq = {"month": "M", "quarter": "Q"}[grain]
-    spans = days.dt.to_period(freq).unique()
+    spans = pd.period_range(days.min(), days.max(), freq=freq)  # the time spine: no gaps
     return {
         str(p).replace("Q", "-Q") if grain == "quarter" else str(p): bool(
             days.min() <= p.start_time and days.max() >= p.end_time.normalize()

@@ -49,8 +49,10 @@ def spec(write_spec):  # type: ignore[no-untyped-def]
 
 
 def monthly(frame: pd.DataFrame, column: str) -> pd.Series:
-    months = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m")
-    return frame.groupby(months)[column].sum()
+    """Sums per month, 0 in a month of the data's span without rows (the time spine)."""
+    days = pd.to_datetime(frame["day"])
+    span = pd.period_range(days.min(), days.max(), freq="M").strftime("%Y-%m")
+    return frame.groupby(days.dt.strftime("%Y-%m"))[column].sum().reindex(span, fill_value=0)
 
 
 def values(table: pd.DataFrame, kpi: str) -> pd.Series:
@@ -89,15 +91,16 @@ def test_lag_reads_the_calendar_not_the_previous_row(spec, backend) -> None:  # 
     assert np.isnan(growth["2025-11"])  # nothing earlier
     assert growth["2025-12"] == pytest.approx(revenue["2025-12"] / revenue["2025-11"] - 1)
     assert growth["2026-01"] == pytest.approx(revenue["2026-01"] / revenue["2025-12"] - 1)
-    # March has no orders at all, so April's previous month is empty: never February carried on
-    assert np.isnan(growth["2026-04"])
+    # March has no orders at all, so April's previous month is 0 (the time spine) and April's
+    # growth is empty (a division by zero): never February carried on
+    assert revenue["2026-03"] == 0 and np.isnan(growth["2026-04"])
     assert np.isnan(growth["2026-02"]) or growth["2026-02"] == pytest.approx(-1.0)
 
 
 def test_lag_reaches_before_start(spec, backend) -> None:  # type: ignore[no-untyped-def]
     table = compute(spec, kpis=["growth", "revenue"], start="2026-01", backend=backend)
     revenue = monthly(ORDERS, "revenue")
-    assert sorted(table["period"].unique()) == ["2026-01", "2026-02", "2026-04"]
+    assert sorted(table["period"].unique()) == ["2026-01", "2026-02", "2026-03", "2026-04"]
     assert values(table, "growth")["2026-01"] == pytest.approx(
         revenue["2026-01"] / revenue["2025-12"] - 1
     )

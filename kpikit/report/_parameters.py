@@ -145,7 +145,7 @@ def check_parameters(
             value = float(value)
         values[name] = value
     if "period" in values and isinstance(values["period"], str):
-        grain, _, _ = periods.parse_period(values["period"])
+        grain = periods.grain_of(values["period"])
         if grain != "month":
             raise ParameterError(
                 "the report period must be a month",
