@@ -379,7 +379,7 @@ def _compute_source(
     if window[1] is not None:
         end = dt.datetime.combine(window[1] + dt.timedelta(1), dt.time())
         frame = frame.filter(nw.col(time) < datetime_lit(end))
-    plan = _Plan(schema, source)
+    plan = _Plan(schema, source, spark=frame.implementation.is_spark_like())
     handles = {
         kpi.id: [plan.add(m, kpi) for m in (kpi.measure, kpi.numerator, kpi.denominator) if m]
         for kpi in kpis
@@ -520,10 +520,21 @@ class _Plan:
 
     Each distinct filter becomes one true/false column (``masks``), computed once however many
     measures use it: cheaper on pandas, and a far smaller query plan on Spark.
+
+    Columns are aggregated in their own type (integers and float64 as they are) and every
+    aggregate is cast to float64 after the group_by, on the few grouped rows, not on every row.
+    Only columns whose own arithmetic would differ (true/false, decimals, 32-bit floats, Python
+    objects) are cast to float64 first, and filter masks are cast to integers only on Spark,
+    whose ``sum`` refuses true/false.
+
+    ``median(col)`` and ``quantile(col, q)`` run in the same pass: narwhals gives pandas' and
+    Polars' linear interpolation, DuckDB's ``quantile_cont`` and ``median``, and Spark's
+    ``percentile`` and ``median``, which are exact (they sort every value of the group; they are
+    not ``percentile_approx``), so all four backends give the same numbers.
     """
 
-    def __init__(self, schema: Any, source: Source) -> None:
-        self.schema, self.source = schema, source
+    def __init__(self, schema: Any, source: Source, spark: bool = False) -> None:
+        self.schema, self.source, self.spark = schema, source, spark
         self.masks: list[Any] = []
         self.columns: list[Any] = []
         self.aggs: list[Any] = [nw.len().alias("__kpikit_rows")]
@@ -539,9 +550,13 @@ class _Plan:
             self._mask_names[node] = name
         return nw.col(self._mask_names[node])
 
+    def _flags(self, flags: Any) -> Any:
+        """True/false values ready to be summed (as integers on Spark only)."""
+        return flags.cast(nw.Int64) if self.spark else flags
+
     def add(self, measure: Measure, kpi: Kpi) -> tuple[str, ...]:
         """Register a measure under a KPI's filter; return the handle to read its result."""
-        key = (measure.func, measure.column, kpi.filter)
+        key = (measure.func, measure.column, measure.q, kpi.filter)
         if key in self._seen:
             return self._seen[key]
         name = f"__kpikit_{len(self._seen)}"
@@ -551,18 +566,18 @@ class _Plan:
             if mask is None:
                 self.aggs.append(nw.len().alias(name))
             else:
-                self.columns.append(mask.cast(nw.Int64).alias(name))
+                self.columns.append(self._flags(mask).alias(name))
                 self.aggs.append(nw.col(name).sum())
             handle: tuple[str, ...] = ("plain", name)
         elif func in ("count", "count_distinct"):  # values present (in rows that match)
             keep = ~nw.col(column).is_null() if mask is None else mask & ~nw.col(column).is_null()
             if func == "count":
-                self.columns.append(keep.cast(nw.Int64).alias(name))
+                self.columns.append(self._flags(keep).alias(name))
                 self.aggs.append(nw.col(name).sum())
                 handle = ("plain", name)
             else:  # n_unique counts null as a value: subtract it where there is one
                 self.columns.append(nw.when(keep).then(nw.col(column)).alias(name))
-                self.columns.append((~keep).cast(nw.Int64).alias(name + "n"))
+                self.columns.append(self._flags(~keep).alias(name + "n"))
                 self.aggs += [nw.col(name).n_unique(), nw.col(name + "n").max()]
                 handle = ("distinct", name, name + "n")
         else:
@@ -575,11 +590,17 @@ class _Plan:
                     found=f"a column of type {dtype}",
                     hint="check the measure names the right column",
                 )
-            values = nw.col(column).cast(nw.Float64)
+            values = nw.col(column)
+            if not (dtype.is_integer() or dtype == nw.Float64):
+                values = values.cast(nw.Float64)
             self.columns.append(
                 (values if mask is None else nw.when(mask).then(values)).alias(name)
             )
-            self.aggs.append(getattr(nw.col(name), func)())
+            if func == "quantile":
+                assert measure.q is not None
+                self.aggs.append(nw.col(name).quantile(measure.q, interpolation="linear"))
+            else:
+                self.aggs.append(getattr(nw.col(name), func)())
             handle = ("sum" if func == "sum" else "plain", name)
         self._seen[key] = handle
         return handle
