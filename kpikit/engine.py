@@ -56,6 +56,7 @@ from kpikit._data import (
 from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
+from kpikit._windows import WindowPlan
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
@@ -139,11 +140,13 @@ def compute(
     _check_data_ids(spec, data)
     needed = inputs_of(spec, chosen)  # formula KPIs bring the KPIs they are computed from
     lag = max_lag(spec, chosen)  # lag() and comparisons reach back before `start`
+    windows = WindowPlan(spec, needed, grain)  # KPIs with window: (kpikit._windows)
     first = start
     if start and comparisons:
         first = min(c.reach(start) for c in comparisons)
     if first and lag:
         first = periods.previous(first, lag)
+    first = windows.reach(first)
     reach = periods.bounds(grain, first, end)
     by_source: dict[str, list[Kpi]] = {}
     for kpi in needed:
@@ -163,11 +166,15 @@ def compute(
         parts, spans = [], {}
         for sid, group in by_source.items():
             native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
+            source = spec.sources[sid]
             frames, spans[sid] = _compute_source(
-                spec.sources[sid], group, native, grain, segments, days
+                source, windows.parts(sid, group), native, grain, segments, days
             )
+            for kpis_, rows in windows.by_rows(source, group, native, frames, days):
+                frames += _compute_source(source, kpis_, rows, grain, segments, (None, None))[0]
             parts.extend(frames)
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
+        table = windows.apply(table, segments)
         formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
         if formulas:
             table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
@@ -176,9 +183,15 @@ def compute(
     table, spans = aggregate(reach)
     covered = _kpi_spans(set(table["kpi"]), spec, spans)
     table = table.assign(complete=_complete(table, covered))
+    table = table.assign(complete=windows.complete(table, covered))
     if comparisons:
         table = add_comparisons(
-            table, comparisons, spec.kpis, covered, segments, lambda days: aggregate(days)[0]
+            table,
+            comparisons,
+            spec.kpis,
+            covered,
+            segments,
+            lambda days: aggregate(windows.widen(days))[0],
         )
     if window[0] is not None and reach[0] != window[0]:  # drop periods read only to look back
         table = table[table["period"].ge(periods.label(window[0], grain))]
