@@ -56,6 +56,7 @@ from kpikit._data import (
 from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
+from kpikit._top import check_top, gather_other, outside
 from kpikit._windows import WindowPlan
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
@@ -85,6 +86,7 @@ def compute(
     data: Mapping[str, Any] | None = None,
     backend: str | None = None,
     compare: str | Sequence[str] | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Compute KPIs per period (and segment) into a tidy table.
 
@@ -105,6 +107,10 @@ def compute(
             ``<c>_change``, ``<c>_change_pct``, ``<c>_better`` and ``<c>_to_date`` (``c`` is
             ``previous``, ``year_ago`` or ``lagN``); see :mod:`kpikit._compare` and
             ``docs/cli.md``.
+        top: with ``by``, keep each KPI's ``top`` largest segments over the requested periods
+            (ratios ranked by their denominator, other KPIs by the sum of their values) and
+            gather the rest into one segment named ``other``, computed from those segments' rows
+            (a ratio of sums; medians and distinct counts from rows); see :mod:`kpikit._top`.
 
     Returns:
         A pandas DataFrame with columns ``kpi, period, <by...>, complete, value, numerator,
@@ -117,7 +123,7 @@ def compute(
 
     Raises:
         ParameterError: unknown grain, backend or source id in ``data``, bad ``by`` or period
-            labels.
+            labels, ``top`` without ``by`` or below 1.
         KpikitError: unknown KPI id, or the backend's package is not installed.
         DataError: a file or column is missing or a column has the wrong type.
 
@@ -134,6 +140,7 @@ def compute(
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
     engine = get_backend(backend).name
     segments = _segments(by)
+    top = check_top(top, segments)
     comparisons = parse_compare(compare)
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     window = periods.bounds(grain, start, end)
@@ -198,6 +205,26 @@ def compute(
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
+    if top is not None:
+
+        def rest(kids: list[str], kept: list[tuple[Any, ...]]) -> pd.DataFrame:
+            sources = {sid for kid in kids for sid in spec.sources_of(kid)}
+            natives = {
+                s: data[s] if s in data else read_source(spec.sources[s], engine) for s in sources
+            }
+            rows = {sid: outside(native, segments, kept) for sid, native in natives.items()}
+            return compute(
+                spec,
+                grain=grain,
+                kpis=kids,
+                start=start,
+                end=end,
+                data=rows,
+                backend=engine,
+                compare=compare,
+            )
+
+        table = gather_other(table, top, segments, spec.kpis, rest)
     extra = [f"{c.name}_{part}" for c in comparisons for part in _COMPARE_PARTS]
     columns = ["kpi", "period", *segments, *OUTPUT_COLUMNS[2:], *extra]
     return table[columns].reset_index(drop=True)
