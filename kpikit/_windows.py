@@ -221,7 +221,12 @@ class WindowPlan:
             return table
         hidden = {p.id for parts in self._parts.values() for p in parts}
         hidden |= {_grid(k.source) for k in self.windowed.values() if k.source}
-        built = [self._build(table, kid, segments) for kid in self._combine]
+        present = set(table["kpi"])
+        built = [  # KPIs left out (their source lacks a by= column) have no parts
+            self._build(table, kid, segments)
+            for kid in self._combine
+            if {p.id for p in self._parts[kid]} <= present
+        ]
         kept = table[~table["kpi"].isin(hidden)]
         return pd.concat([kept, *built], ignore_index=True) if built else kept
 

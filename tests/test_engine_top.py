@@ -218,3 +218,32 @@ def test_cli_top_prints_the_largest_campaigns_and_other(capsys) -> None:
         )
     assert main([*args[:2], "--kpi", "roas", "--top", "2"]) == 2
     assert "top=2 needs segments" in capsys.readouterr().err
+
+
+def test_other_of_a_windowed_ratio_is_the_window_of_the_other_rows(write_spec, backend) -> None:
+    frame = pd.DataFrame(
+        {
+            "t": [
+                "2026-01-10",
+                "2026-01-11",
+                "2026-01-12",
+                "2026-02-10",
+                "2026-02-11",
+                "2026-03-01",
+            ],
+            "ch": ["a", "b", "c", "a", "c", "b"],
+            "x": [10.0, 1.0, 2.0, 30.0, 4.0, 8.0],
+            "n": [5, 1, 1, 5, 2, 4],
+        }
+    )
+    spec = write_spec(
+        {"o": frame},
+        kpi("rate2", numerator="sum(x)", denominator="sum(n)", window={"periods": 2}),
+    )
+    got = compute(spec, by="ch", top=1, backend=backend).set_index(["period", "ch"])["value"]
+    # the largest denominator is a's (10); b and c are gathered, then windowed over two months
+    rest = frame[frame.ch != "a"].assign(month=lambda f: f.t.str[:7])
+    for period, months in [("2026-01", ["2026-01"]), ("2026-02", ["2026-01", "2026-02"]),
+                           ("2026-03", ["2026-02", "2026-03"])]:  # fmt: skip
+        rows = rest[rest.month.isin(months)]
+        assert got[(period, "other")] == pytest.approx(rows.x.sum() / rows.n.sum())

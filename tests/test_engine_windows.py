@@ -17,7 +17,7 @@ import pytest
 
 from kpikit._load import lint_spec
 from kpikit.engine import compute
-from kpikit.errors import ParameterError, SpecError
+from kpikit.errors import KpikitWarning, ParameterError, SpecError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -316,3 +316,37 @@ def test_lint_checks_the_window_against_the_cadence_and_formulas(write_spec) -> 
     assert "a quarterly KPI cannot have window {to_date: month}" in messages[0]
     assert "longer than a quarter" in messages[0] and "use to_date: year" in messages[0]
     assert "a formula KPI takes no 'window'" in messages[1]
+
+
+def test_windowed_kpis_of_a_source_without_the_segment_are_left_out(write_spec, backend) -> None:
+    other = pd.DataFrame({"t": ["2026-01-03", "2026-02-03"], "v": [1, 2]})
+    spec = write_spec(
+        {"o": SMALL, "w": other},
+        kpi("s2", measure="sum(x)", window={"periods": 2})
+        + kpi("v2", "w", measure="sum(v)", window={"periods": 2})
+        + kpi("m2", "w", measure="median(v)", window={"periods": 2}),
+    )
+    with pytest.warns(KpikitWarning, match="left out v2, m2"):
+        got = compute(spec, by="ch", backend=backend)
+    assert set(got["kpi"]) == {"s2"}
+    # a: 1.0 in January, 3.0 in February, 4.0 in April; March has no rows
+    assert got.loc[got.ch == "a", "value"].tolist() == [1.0, 1.0 + 3.0, 0.0 + 4.0, 4.0 + 0.0]
+
+
+def test_a_partial_period_is_compared_with_the_same_days_of_the_earlier_window(
+    write_spec, backend
+) -> None:
+    days = pd.date_range("2026-01-01", "2026-05-15", freq="D")  # May is partial
+    frame = pd.DataFrame({"t": days.strftime("%Y-%m-%d"), "x": range(len(days))})
+    spec = write_spec(
+        {"o": frame},
+        kpi("s2", measure="sum(x)", window={"periods": 2})
+        + kpi("d2", measure="count_distinct(x)", window={"periods": 2}),
+    )
+    got = compute(spec, start="2026-05", compare="previous", backend=backend).set_index("kpi")
+    assert got["previous_to_date"].all() and not got["complete"].any()
+    earlier = (days >= "2026-03-01") & (days <= "2026-04-15")  # April's window, to the 15th
+    assert got.loc["s2", "previous_value"] == frame.x[earlier].sum()
+    assert got.loc["d2", "previous_value"] == earlier.sum()
+    now = days >= "2026-04-01"
+    assert got.loc["s2", "value"] == frame.x[now].sum()
