@@ -4,9 +4,12 @@ The engine is written on narwhals, so the same code runs on every backend: panda
 default), Polars, DuckDB and Spark (``backend=``; see :mod:`kpikit._backends` and
 ``docs/backends.md``). For each source it makes ONE pass: it selects the period key, the segment
 columns and one prepared column per distinct (measure, filter) pair, groups once and aggregates
-with simple sums, counts, means, mins and maxes (conditional aggregation: a KPI's filter becomes
-``when(filter).then(column)``). Only the few aggregated rows reach Python, where periods are
-labelled and ratios divided, so the result is the same pandas table whatever the backend.
+with sums, counts, means, mins, maxes, medians and quantiles (conditional aggregation: a KPI's
+filter becomes ``when(filter).then(column)``). Only the few aggregated rows reach Python, where
+periods are labelled and ratios divided, so the result is the same pandas table whatever the
+backend. KPIs with a ``window:`` are combined from their per-period parts (:mod:`kpikit._windows`;
+non-additive ones take one more pass over the windows' rows), and ``top=`` gathers the smaller
+segments as ``other`` (:mod:`kpikit._top`).
 
 Rules the result keeps:
 
