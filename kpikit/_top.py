@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
@@ -37,7 +37,7 @@ from kpikit.errors import ParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpikit.spec import Kpi
+    from kpikit.spec import Kpi, Spec
 
 __all__ = ["OTHER", "check_top", "gather_other", "outside"]
 
@@ -86,16 +86,20 @@ def gather_other(
     table: pd.DataFrame,
     top: int,
     segments: Sequence[str],
-    kpis: Mapping[str, Kpi],
-    recompute: Callable[[list[str], list[Segment]], pd.DataFrame],
+    spec: Spec,
+    *,
+    read: Callable[[str], Any],
+    recompute: Callable[[list[str], dict[str, Any]], pd.DataFrame],
 ) -> pd.DataFrame:
     """``table`` (the engine's sorted table) with each KPI's segments after the top N as ``other``.
 
-    ``recompute(kpi_ids, top_segments)`` computes those KPIs without segments from the rows
-    outside ``top_segments``; KPIs with the same top segments share one call.
+    ``read(source_id)`` gives a source's frame; ``recompute(kpi_ids, data)`` computes those KPIs
+    without segments from ``data`` (``{source_id: frame}``), here the rows outside the top
+    segments. KPIs with the same top segments share one call.
     """
     import pandas as pd
 
+    kpis = spec.kpis
     order = {kid: i for i, kid in enumerate(table["kpi"].unique())}
     groups: dict[tuple[Segment, ...], list[str]] = {}
     for kid in order:
@@ -110,7 +114,9 @@ def gather_other(
     for kept, kids in groups.items():
         mine = table["kpi"].isin(kids)
         rest |= mine & ~_isin(table[list(segments)], kept)
-        other = recompute(kids, list(kept)).assign(**{s: OTHER for s in segments})
+        sources = {sid for kid in kids for sid in spec.sources_of(kid)}
+        rows = {sid: outside(read(sid), segments, kept) for sid in sorted(sources)}
+        other = recompute(kids, rows).assign(**{s: OTHER for s in segments})
         others.append(other.assign(_pos=len(table)))
     out = pd.concat([table[~rest], *others], ignore_index=True)
     out["_order"] = out["kpi"].map(order)

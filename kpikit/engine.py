@@ -59,7 +59,7 @@ from kpikit._data import (
 from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
-from kpikit._top import check_top, gather_other, outside
+from kpikit._top import check_top, gather_other
 from kpikit._windows import WindowPlan
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
@@ -208,26 +208,15 @@ def compute(
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
-    if top is not None:
-
-        def rest(kids: list[str], kept: list[tuple[Any, ...]]) -> pd.DataFrame:
-            sources = {sid for kid in kids for sid in spec.sources_of(kid)}
-            natives = {
-                s: data[s] if s in data else read_source(spec.sources[s], engine) for s in sources
-            }
-            rows = {sid: outside(native, segments, kept) for sid, native in natives.items()}
-            return compute(
-                spec,
-                grain=grain,
-                kpis=kids,
-                start=start,
-                end=end,
-                data=rows,
-                backend=engine,
+    if top is not None:  # recompute `other` from its rows (kpikit._top)
+        table = gather_other(
+            table, top, segments, spec,
+            read=lambda sid: data[sid] if sid in data else read_source(spec.sources[sid], engine),
+            recompute=lambda kids, rows: compute(
+                spec, grain=grain, kpis=kids, start=start, end=end, data=rows, backend=engine,
                 compare=compare,
-            )
-
-        table = gather_other(table, top, segments, spec.kpis, rest)
+            ),
+        )  # fmt: skip
     extra = [f"{c.name}_{part}" for c in comparisons for part in _COMPARE_PARTS]
     columns = ["kpi", "period", *segments, *OUTPUT_COLUMNS[2:], *extra]
     return table[columns].reset_index(drop=True)
