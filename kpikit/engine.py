@@ -553,11 +553,11 @@ class _Plan:
     Each distinct filter becomes one true/false column (``masks``), computed once however many
     measures use it: cheaper on pandas, and a far smaller query plan on Spark.
 
-    Columns are aggregated in their own type (integers and float64 as they are) and every
-    aggregate is cast to float64 after the group_by, on the few grouped rows, not on every row.
-    Only columns whose own arithmetic would differ (true/false, decimals, 32-bit floats, Python
-    objects) are cast to float64 first, and filter masks are cast to integers only on Spark,
-    whose ``sum`` refuses true/false.
+    64-bit integer and float columns are aggregated in their own type and every aggregate is cast
+    to float64 after the group_by, on the few grouped rows, not on every row. Only columns whose
+    own arithmetic would differ (narrower integers, which would overflow, true/false, decimals,
+    32-bit floats, Python objects) are cast to float64 first, and filter masks are cast to
+    integers only on Spark, whose ``sum`` refuses true/false.
 
     ``median(col)`` and ``quantile(col, q)`` run in the same pass: narwhals gives pandas' and
     Polars' linear interpolation, DuckDB's ``quantile_cont`` and ``median``, and Spark's
@@ -623,7 +623,7 @@ class _Plan:
                     hint="check the measure names the right column",
                 )
             values = nw.col(column)
-            if not (dtype.is_integer() or dtype == nw.Float64):
+            if dtype not in (nw.Int64, nw.Float64):  # narrower integers would overflow
                 values = values.cast(nw.Float64)
             self.columns.append(
                 (values if mask is None else nw.when(mask).then(values)).alias(name)

@@ -102,3 +102,37 @@ def test_medians_share_the_one_group_by_pass(write_spec, monkeypatch, backend) -
     yaml = "".join(kpi(f"k{i}", measure=m) for i, m in enumerate(QUANTILES))
     compute(write_spec({"orders": orders()}, yaml), by="channel", backend=backend)
     assert len(calls) == 1
+
+
+def test_columns_of_every_type_aggregate_as_pandas_does_by_hand(
+    write_spec, backend, native
+) -> None:
+    # Columns are aggregated in their own type and cast to float64 afterwards (or before, for
+    # true/false, 32-bit floats): each type must still give pandas' float64 numbers.
+    frame = pd.DataFrame(
+        {
+            "t": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-01-04", "2026-02-01"]),
+            "i32": np.array([2_000_000_000, 2_000_000_000, 7, -1], dtype="int32"),
+            "f32": np.array([0.1, 0.2, 0.7, 1.5], dtype="float32"),
+            "flag": [True, False, True, True],
+        }
+    )
+    fields = {
+        "s_i32": "sum(i32)", "m_i32": "mean(i32)", "max_i32": "max(i32)", "med_i32": "median(i32)",
+        "s_f32": "sum(f32)", "m_f32": "mean(f32)", "min_f32": "min(f32)",
+        "s_flag": "sum(flag)", "m_flag": "mean(flag)",
+    }  # fmt: skip
+    yaml = "".join(kpi(k, "o", measure=m) for k, m in fields.items())
+    yaml += kpi("n_flag", "o", measure="count()", filter="flag")
+    spec = write_spec({"o": frame}, yaml)
+    got = compute(spec, data={"o": native(frame)}, backend=backend).set_index(["kpi", "period"])
+    jan = frame[frame.t < "2026-02-01"]
+    as64 = jan.astype({"i32": "float64", "f32": "float64", "flag": "float64"})
+    want = {
+        "s_i32": as64.i32.sum(), "m_i32": as64.i32.mean(), "max_i32": as64.i32.max(),
+        "med_i32": as64.i32.median(), "s_f32": as64.f32.sum(), "m_f32": as64.f32.mean(),
+        "min_f32": as64.f32.min(), "s_flag": 2.0, "m_flag": 2 / 3, "n_flag": 2.0,
+    }  # fmt: skip
+    assert want["s_i32"] == 4_000_000_007  # beyond 32 bits: no overflow
+    for kid, value in want.items():
+        assert got.loc[(kid, "2026-01"), "value"] == pytest.approx(value, rel=1e-11), kid
