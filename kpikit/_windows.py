@@ -186,20 +186,22 @@ class WindowPlan:
 
         Every row is repeated once for each window that holds it, its time moved to the first
         day of that window's last period, so the engine's own pass (grouped by period) computes
-        each window from its rows.
+        each window from its rows. KPIs with the same window share one frame (one pass).
         """
-        kpis = [k for k in group if k.id in self.windowed and k.id not in self._combine]
+        same: dict[Window, list[Kpi]] = {}
+        for kpi in group:
+            if kpi.window is not None and kpi.id in self.windowed and kpi.id not in self._combine:
+                same.setdefault(kpi.window, []).append(kpi._replace(window=None))
         grid = [f for f in frames if len(f) and f["kpi"].iloc[0] == _grid(source.id)]
-        if not kpis or not grid:
+        if not same or not grid:
             return []
         labels = sorted(grid[0]["period"].unique())
         frame, time = prepare(source, native), source.time
         out = []
-        for kpi in kpis:
-            assert kpi.window is not None
+        for window, kpis in same.items():
             pieces = []
             for label in labels:
-                first = first_label(kpi.window, label, self.grain)
+                first = first_label(window, label, self.grain)
                 lo = None if first is None else periods.parse_period(first)[1]
                 hi = periods.parse_period(label)[2]
                 lo = days[0] if lo is None or (days[0] is not None and days[0] > lo) else lo
@@ -209,8 +211,7 @@ class WindowPlan:
                     rows = rows.filter(nw.col(time) >= _midnight(lo))
                 start = periods.parse_period(label)[1]
                 pieces.append(rows.with_columns(_midnight(start).alias(time)))
-            shifted = nw.concat(pieces, how="vertical")
-            out.append(([kpi._replace(window=None)], nw.to_native(shifted)))
+            out.append((kpis, nw.to_native(nw.concat(pieces, how="vertical"))))
         return out
 
     def apply(self, table: pd.DataFrame, segments: Sequence[str]) -> pd.DataFrame:
