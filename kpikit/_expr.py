@@ -20,12 +20,13 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kpikit.errors import KpikitError
 
 __all__ = [
     "MEASURE_FUNCS",
+    "NON_ADDITIVE",
     "And",
     "Column",
     "Compare",
@@ -42,7 +43,10 @@ __all__ = [
     "parse_measure",
 ]
 
-MEASURE_FUNCS = ("sum", "count", "count_distinct", "mean", "min", "max")
+MEASURE_FUNCS = ("sum", "count", "count_distinct", "mean", "min", "max", "median", "quantile")
+#: Measures that cannot be rebuilt from the values of smaller periods or segments: the engine
+#: always computes them from the rows (of a whole window, or of the ``other`` segment).
+NON_ADDITIVE = ("count_distinct", "median", "quantile")
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 
 
@@ -118,11 +122,20 @@ Node = Column | Literal | Compare | In | IsNull | And | Or | Not
 
 @dataclass(frozen=True)
 class Measure:
-    """An aggregation of one column (``column`` is None for ``count()``)."""
+    """An aggregation of one column (``column`` is None for ``count()``).
+
+    ``q`` is the quantile of ``quantile(col, q)`` (0 to 1; None for other functions).
+    """
 
     func: str
     column: str | None
     text: str
+    q: float | None = field(default=None, repr=False)
+
+    @property
+    def is_additive(self) -> bool:
+        """False for measures that must be computed from rows (:data:`NON_ADDITIVE`)."""
+        return self.func not in NON_ADDITIVE
 
 
 _TOKEN = re.compile(
@@ -307,18 +320,31 @@ def parse_filter(text: str) -> Node:
     return _Parser(str(text)).parse()
 
 
-_MEASURE = re.compile(r"^\s*([A-Za-z_]+)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)?\s*\)\s*$")
+_MEASURE = re.compile(
+    r"^\s*([A-Za-z_]+)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)?\s*(?:(,)\s*(.*?))?\s*\)\s*$"
+)
+_QUANTILE_HINT = "give q between 0 and 1, e.g. quantile(amount, 0.9) for the 90th percentile"
 
 
 def parse_measure(text: str) -> Measure:
-    """Parse ``func(column)`` (or ``count()``) into a :class:`Measure`."""
+    """Parse ``func(column)``, ``count()`` or ``quantile(column, q)`` into a :class:`Measure`.
+
+    ``median(col)`` and ``quantile(col, q)`` interpolate linearly between the two nearest values,
+    as pandas, numpy (``method="linear"``), DuckDB's ``quantile_cont`` and Spark's exact
+    ``percentile`` do; missing values are left out.
+
+    Example:
+        >>> parse_measure("quantile(amount, 0.9)").q
+        0.9
+    """
     from kpikit.errors import did_you_mean
 
-    match = _MEASURE.match(str(text))
+    text = str(text)
+    match = _MEASURE.match(text)
     if not match:
         raise ExprError(
             f"cannot read measure '{text}'",
-            expected="func(column), e.g. sum(revenue) or count()",
+            expected="func(column), e.g. sum(revenue), count() or quantile(amount, 0.9)",
             found=repr(text),
         )
     func, column = match.group(1), match.group(2)
@@ -330,8 +356,42 @@ def parse_measure(text: str) -> Measure:
             hint=did_you_mean(func, MEASURE_FUNCS),
         )
     if column is None and func != "count":
-        raise ExprError(f"'{text}' needs a column", expected=f"{func}(column)", found=text)
-    return Measure(func, column, str(text).strip())
+        expected = "quantile(column, q)" if func == "quantile" else f"{func}(column)"
+        raise ExprError(f"'{text}' needs a column", expected=expected, found=text.strip())
+    q = None
+    if func == "quantile":
+        q = _quantile(text, match)
+    elif match.group(3):
+        raise ExprError(
+            f"'{text}' takes one column",
+            expected=f"{func}({column})",
+            found=f"',' at character {match.start(3) + 1}",
+            hint="only quantile(column, q) takes a second argument",
+        )
+    return Measure(func, column, text.strip(), q)
+
+
+def _quantile(text: str, match: re.Match[str]) -> float:
+    """The q of ``quantile(col, q)``: a number from 0 to 1, or ExprError saying where it is."""
+    raw = match.group(4)
+    if not match.group(3) or not raw:
+        at = match.end(2) + 1 if not match.group(3) else match.end(3) + 1
+        raise ExprError(
+            f"'{text}' needs a quantile",
+            expected="quantile(column, q) with q from 0 to 1",
+            found=f"no q at character {at}",
+            hint=_QUANTILE_HINT,
+        )
+    number = re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", raw)
+    q = float(raw) if number else None
+    if q is None or not 0 <= q <= 1:
+        raise ExprError(
+            f"bad quantile in '{text}'",
+            expected="a number q from 0 to 1",
+            found=f"'{raw}' at character {match.start(4) + 1}",
+            hint=_QUANTILE_HINT,
+        )
+    return q
 
 
 def columns(node: Node) -> set[str]:

@@ -19,6 +19,13 @@ from kpikit import _use, _yaml
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
 from kpikit._formula import parse_formula, references
 from kpikit._time_spec import load_calendar, load_timezone
+from kpikit._windowspec import (
+    CADENCE_GRAINS,
+    WindowProblem,
+    nesting_units,
+    read_window,
+    window_fits,
+)
 from kpikit.errors import KpikitError, Problem, SpecError, did_you_mean
 from kpikit.spec import (
     CADENCES,
@@ -30,6 +37,7 @@ from kpikit.spec import (
     Source,
     Spec,
     Target,
+    Window,
 )
 
 __all__ = ["lint_spec", "load_spec"]
@@ -40,7 +48,7 @@ OBJECTIVE_KEYS = ("title", "owner", "description")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
     "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
-    "use", "inputs", "columns", "python",
+    "use", "inputs", "columns", "python", "window",
 )  # fmt: skip
 TARGET_KEYS = ("value", "by")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -407,14 +415,44 @@ def _load_kpi(
                 hint=_suggest(str(item), KPI_TYPES, "types"),
             )  # fmt: skip
     target = _target(c, body, kid)
+    window = _window(c, body, kid, cadence)
     if not (name and unit and direction) or how is None:
         return None
     return Kpi(
         id=kid, name=name, unit=unit, direction=direction, **how,
         description=c.text(body, "description", kid, required=False), objective=objective,
         types=tuple(str(t) for t in types if t in KPI_TYPES), target=target, cadence=cadence,
-        owner=c.text(body, "owner", kid, required=False), line=_line(body) or 0,
+        owner=c.text(body, "owner", kid, required=False), line=_line(body) or 0, window=window,
     )  # fmt: skip
+
+
+def _window(c: _Checker, body: Mapping[Any, Any], kid: str, cadence: str | None) -> Window | None:
+    """The KPI's ``window:`` (see :mod:`kpikit._windowspec`), checked against its cadence."""
+    if body.get("window") is None:
+        return None
+    line = _line(body, "window")
+    if "formula" in body:
+        c.add(
+            line, kid, "window", "a formula KPI takes no 'window'",
+            hint="put the window on the KPIs the formula uses: it is computed from their values",
+        )  # fmt: skip
+        return None
+    try:
+        window = read_window(body["window"])
+    except WindowProblem as exc:
+        c.add(line, kid, "window", str(exc), hint=exc.hint)
+        return None
+    grain = CADENCE_GRAINS.get(cadence or "")
+    if grain and not window_fits(window.text, grain):
+        fits = nesting_units(grain)
+        c.add(
+            line, kid, "window",
+            f"a {cadence} KPI cannot have window {{{window.text}}}: the unit must be longer "
+            f"than a {grain} and made of whole {grain}s",
+            hint=f"use to_date: {' or '.join(fits)}" if fits else "use periods: N or all",
+        )  # fmt: skip
+        return None
+    return window
 
 
 def _check_formulas(c: _Checker, kpis: dict[str, Kpi], known: set[str]) -> None:
@@ -491,7 +529,7 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
         entry_id = None
         if body is not None:  # use: <catalog id> becomes ordinary KPI fields
             known = {str(k) for k in block or {}}
-            body, entry_id = _use.expand(c, str(kid), body, parts["sources"], known, KPI_KEYS)
+            body, entry_id = _use.expand(c, str(kid), body, parts["sources"], known)
         if body is not None:
             kpi = _load_kpi(c, str(kid), body, parts)
             if kpi is not None:

@@ -33,6 +33,12 @@ def load_python(
                 f"a Python KPI takes no '{key}': its function computes the value",
                 hint="remove it, or drop 'python' to aggregate instead",
             )  # fmt: skip
+    if "window" in body:
+        c.add(
+            _line(body, "window"), kid, "window",
+            "a Python KPI takes no 'window': its function decides which rows each period uses",
+            hint="compute the window inside the function (ctx.rows holds every row)",
+        )  # fmt: skip
     source_id = c.text(body, "source", kid, required=True)
     source = sources.get(source_id) if source_id else None
     if source_id and source is None:

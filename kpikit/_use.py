@@ -153,7 +153,7 @@ def _fill(body: _yaml.LineDict, fields: dict[str, Any], line: int) -> _yaml.Line
 
 def expand(
     c: _Checker, kid: str, body: Mapping[Any, Any], sources: Mapping[str, Source],
-    kpi_ids: set[str], kpi_keys: tuple[str, ...],
+    kpi_ids: set[str],
 ) -> tuple[Mapping[Any, Any] | None, str | None]:  # fmt: skip
     """The KPI body with ``use:`` expanded, and the catalog id; ``(None, id)`` after a problem.
 
@@ -184,13 +184,6 @@ def expand(
                 _line(body, key), kid, key,
                 f"'{key}' conflicts with 'use: {use}': the catalog entry says how it is computed",
                 hint=f"remove '{key}', or remove 'use' and define the KPI yourself",
-            )  # fmt: skip
-    for key, value in (("python", e.python), ("window", e.window)):
-        if value is not None and key not in kpi_keys:
-            c.add(
-                use_line, kid, "use",
-                f"catalog KPI '{e.id}' needs '{key}:' KPIs, which this kpikit cannot compute yet",
-                hint="define the KPI without the catalog for now",
             )  # fmt: skip
     fields: dict[str, Any] = {k: getattr(e, k) for k in _DEFAULTS if k not in body}
     if "types" in fields:

@@ -54,6 +54,7 @@ examples:
   kpikit compute data/kpis.yml --grain quarter --by channel --kpi revenue
   kpikit compute data/kpis.yml --from 2026-01 --to 2026-06 --format csv -o h1.csv
   kpikit compute data/kpis.yml --grain quarter --by channel --backend duckdb
+  kpikit compute data/kpis.yml --by campaign --top 5 --kpi roas
   kpikit report --period last-complete
   kpikit catalog --stage engagement
   kpikit catalog ctr
@@ -117,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="C",
         help="set each row beside an earlier period: previous, year_ago or lag:N (comma list or "
         "repeat), adding its value, change, relative change, better and to_date columns",
+    )
+    compute.add_argument(
+        "--top",
+        type=int,
+        metavar="N",
+        help="with --by: keep each KPI's N largest segments and gather the rest as 'other'",
     )
     compute.add_argument(
         "--format",
@@ -253,6 +260,7 @@ def _compute(args: argparse.Namespace) -> int:
         end=args.end,
         backend=args.backend,
         compare=list(args.compare) or None,
+        top=args.top,
     )
     frame = _significant(frame)
     if args.format == "csv":

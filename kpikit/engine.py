@@ -4,9 +4,12 @@ The engine is written on narwhals, so the same code runs on every backend: panda
 default), Polars, DuckDB and Spark (``backend=``; see :mod:`kpikit._backends` and
 ``docs/backends.md``). For each source it makes ONE pass: it selects the period key, the segment
 columns and one prepared column per distinct (measure, filter) pair, groups once and aggregates
-with simple sums, counts, means, mins and maxes (conditional aggregation: a KPI's filter becomes
-``when(filter).then(column)``). Only the few aggregated rows reach Python, where periods are
-labelled and ratios divided, so the result is the same pandas table whatever the backend.
+with sums, counts, means, mins, maxes, medians and quantiles (conditional aggregation: a KPI's
+filter becomes ``when(filter).then(column)``). Only the few aggregated rows reach Python, where
+periods are labelled and ratios divided, so the result is the same pandas table whatever the
+backend. KPIs with a ``window:`` are combined from their per-period parts (:mod:`kpikit._windows`;
+non-additive ones take one more pass over the windows' rows), and ``top=`` gathers the smaller
+segments as ``other`` (:mod:`kpikit._top`).
 
 Rules the result keeps:
 
@@ -61,6 +64,8 @@ from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
 from kpikit._time import fill_spine, fiscal_key, key_day, spine_labels
+from kpikit._top import check_top, gather_other
+from kpikit._windows import WindowPlan
 from kpikit.errors import DataError, KpikitWarning, ParameterError, did_you_mean
 from kpikit.spec import Kpi, Source, Spec
 
@@ -89,6 +94,7 @@ def compute(
     data: Mapping[str, Any] | None = None,
     backend: str | None = None,
     compare: str | Sequence[str] | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Compute KPIs per period (and segment) into a tidy table.
 
@@ -110,6 +116,10 @@ def compute(
             ``<c>_change``, ``<c>_change_pct``, ``<c>_better`` and ``<c>_to_date`` (``c`` is
             ``previous``, ``year_ago`` or ``lagN``); see :mod:`kpikit._compare` and
             ``docs/cli.md``.
+        top: with ``by``, keep each KPI's ``top`` largest segments over the requested periods
+            (ratios ranked by their denominator, other KPIs by the sum of their values) and
+            gather the rest into one segment named ``other``, computed from those segments' rows
+            (a ratio of sums; medians and distinct counts from rows); see :mod:`kpikit._top`.
 
     Returns:
         A pandas DataFrame with columns ``kpi, period, <by...>, complete, value, numerator,
@@ -122,7 +132,7 @@ def compute(
 
     Raises:
         ParameterError: unknown grain, backend or source id in ``data``, bad ``by`` or period
-            labels.
+            labels, ``top`` without ``by`` or below 1.
         KpikitError: unknown KPI id, or the backend's package is not installed.
         DataError: a file or column is missing or a column has the wrong type.
 
@@ -139,6 +149,7 @@ def compute(
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
     engine = get_backend(backend).name
     segments = _segments(by)
+    top = check_top(top, segments)
     comparisons = parse_compare(compare)
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     calendar = spec.calendar
@@ -146,11 +157,13 @@ def compute(
     _check_data_ids(spec, data)
     needed = inputs_of(spec, chosen)  # formula KPIs bring the KPIs they are computed from
     lag = max_lag(spec, chosen)  # lag() and comparisons reach back before `start`
+    windows = WindowPlan(spec, needed, grain)  # KPIs with window: (kpikit._windows)
     first = start
     if start and comparisons:
         first = min(c.reach(start) for c in comparisons)
     if first and lag:
         first = periods.previous(first, lag)
+    first = windows.reach(first)
     reach = periods.bounds(grain, first, end, calendar)
     by_source: dict[str, list[Kpi]] = {}
     for kpi in needed:
@@ -170,22 +183,31 @@ def compute(
         parts, spans = [], {}
         for sid, group in by_source.items():
             native = data[sid] if sid in data else read_source(spec.sources[sid], engine)
+            source = spec.sources[sid]
             plain = [k for k in group if k.python is None]
             if plain:
+                aggregated = windows.parts(sid, plain)
                 frames, spans[sid] = _compute_source(
-                    spec.sources[sid], plain, native, grain, segments, days, calendar
+                    source, aggregated, native, grain, segments, days, calendar
                 )
                 labels = spine_labels(days, spans[sid], grain, calendar)
-                parts.extend(fill_spine(frames, plain, labels, segments))
+                frames = fill_spine(frames, aggregated, labels, segments)
+                for kpis_, rows in windows.by_rows(source, plain, native, frames, days):
+                    more = _compute_source(
+                        source, kpis_, rows, grain, segments, (None, None), calendar
+                    )[0]
+                    frames += fill_spine(more, kpis_, labels, segments)
+                parts.extend(frames)
             if len(plain) < len(group):  # Python KPIs, from all rows: kpikit._python_kpis
                 from kpikit._python_kpis import compute_python
 
                 pythons = [k for k in group if k.python is not None]
                 frames, spans[sid] = compute_python(
-                    spec.sources[sid], pythons, native, grain, segments, days, calendar
+                    source, pythons, native, grain, segments, days, calendar
                 )
                 parts.extend(frames)
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
+        table = windows.apply(table, segments)
         formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
         if formulas:
             table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
@@ -194,6 +216,7 @@ def compute(
     table, spans = aggregate(reach)
     covered = _kpi_spans(set(table["kpi"]), spec, spans)
     table = table.assign(complete=_complete(table, covered, calendar))
+    table = table.assign(complete=windows.complete(table, covered))
     if comparisons:
         table = add_comparisons(
             table,
@@ -201,7 +224,7 @@ def compute(
             spec.kpis,
             covered,
             segments,
-            lambda days: aggregate(days)[0],
+            lambda days: aggregate(windows.widen(days))[0],
             calendar=calendar,
         )
     if window[0] is not None and reach[0] != window[0]:  # drop periods read only to look back
@@ -209,6 +232,15 @@ def compute(
     table = table.assign(_order=table["kpi"].map(order)).sort_values(
         ["_order", "period", *segments], na_position="last", kind="stable"
     )
+    if top is not None:  # recompute `other` from its rows (kpikit._top)
+        table = gather_other(
+            table, top, segments, spec,
+            read=lambda sid: data[sid] if sid in data else read_source(spec.sources[sid], engine),
+            recompute=lambda kids, rows: compute(
+                spec, grain=grain, kpis=kids, start=start, end=end, data=rows, backend=engine,
+                compare=compare,
+            ),
+        )  # fmt: skip
     extra = [f"{c.name}_{part}" for c in comparisons for part in _COMPARE_PARTS]
     columns = ["kpi", "period", *segments, *OUTPUT_COLUMNS[2:], *extra]
     return table[columns].reset_index(drop=True)
@@ -407,7 +439,7 @@ def _compute_source(
     if window[1] is not None:
         end = dt.datetime.combine(window[1] + dt.timedelta(1), dt.time())
         frame = frame.filter(nw.col(time) < datetime_lit(end))
-    plan = _Plan(schema, source)
+    plan = _Plan(schema, source, spark=frame.implementation.is_spark_like())
     handles = {
         kpi.id: [plan.add(m, kpi) for m in (kpi.measure, kpi.numerator, kpi.denominator) if m]
         for kpi in kpis
@@ -553,10 +585,22 @@ class _Plan:
 
     Each distinct filter becomes one true/false column (``masks``), computed once however many
     measures use it: cheaper on pandas, and a far smaller query plan on Spark.
+
+    Float columns are aggregated in their own type and every aggregate is cast to float64 after
+    the group_by, on the few grouped rows, not on every row. Columns whose own arithmetic would
+    differ are cast to float64 first: integers that are summed or averaged (a 64-bit sum can wrap
+    around), true/false, decimals, 32-bit floats and Python objects; the min, max and percentiles
+    of 64-bit integers run in their own type. Filter masks are cast to integers only on Spark,
+    whose ``sum`` refuses true/false.
+
+    ``median(col)`` and ``quantile(col, q)`` run in the same pass: narwhals gives pandas' and
+    Polars' linear interpolation, DuckDB's ``quantile_cont`` and ``median``, and Spark's
+    ``percentile`` and ``median``, which are exact (they sort every value of the group; they are
+    not ``percentile_approx``), so all four backends give the same numbers.
     """
 
-    def __init__(self, schema: Any, source: Source) -> None:
-        self.schema, self.source = schema, source
+    def __init__(self, schema: Any, source: Source, spark: bool = False) -> None:
+        self.schema, self.source, self.spark = schema, source, spark
         self.masks: list[Any] = []
         self.columns: list[Any] = []
         self.aggs: list[Any] = [nw.len().alias("__kpikit_rows")]
@@ -572,9 +616,13 @@ class _Plan:
             self._mask_names[node] = name
         return nw.col(self._mask_names[node])
 
+    def _flags(self, flags: Any) -> Any:
+        """True/false values ready to be summed (as integers on Spark only)."""
+        return flags.cast(nw.Int64) if self.spark else flags
+
     def add(self, measure: Measure, kpi: Kpi) -> tuple[str, ...]:
         """Register a measure under a KPI's filter; return the handle to read its result."""
-        key = (measure.func, measure.column, kpi.filter)
+        key = (measure.func, measure.column, measure.q, kpi.filter)
         if key in self._seen:
             return self._seen[key]
         name = f"__kpikit_{len(self._seen)}"
@@ -584,18 +632,18 @@ class _Plan:
             if mask is None:
                 self.aggs.append(nw.len().alias(name))
             else:
-                self.columns.append(mask.cast(nw.Int64).alias(name))
+                self.columns.append(self._flags(mask).alias(name))
                 self.aggs.append(nw.col(name).sum())
             handle: tuple[str, ...] = ("plain", name)
         elif func in ("count", "count_distinct"):  # values present (in rows that match)
             keep = ~nw.col(column).is_null() if mask is None else mask & ~nw.col(column).is_null()
             if func == "count":
-                self.columns.append(keep.cast(nw.Int64).alias(name))
+                self.columns.append(self._flags(keep).alias(name))
                 self.aggs.append(nw.col(name).sum())
                 handle = ("plain", name)
             else:  # n_unique counts null as a value: subtract it where there is one
                 self.columns.append(nw.when(keep).then(nw.col(column)).alias(name))
-                self.columns.append((~keep).cast(nw.Int64).alias(name + "n"))
+                self.columns.append(self._flags(~keep).alias(name + "n"))
                 self.aggs += [nw.col(name).n_unique(), nw.col(name + "n").max()]
                 handle = ("distinct", name, name + "n")
         else:
@@ -608,11 +656,23 @@ class _Plan:
                     found=f"a column of type {dtype}",
                     hint="check the measure names the right column",
                 )
-            values = nw.col(column).cast(nw.Float64)
+            values = nw.col(column)
+            # Integers are summed as floats: a 64-bit integer sum past 9.2e18 wraps around on
+            # pandas, Polars and Spark (and narrower ones far sooner). Min, max and percentiles
+            # of 64-bit integers cannot overflow and run in their own type.
+            keep = dtype == nw.Float64 or (
+                dtype == nw.Int64 and func in ("min", "max", "median", "quantile")
+            )
+            if not keep:
+                values = values.cast(nw.Float64)
             self.columns.append(
                 (values if mask is None else nw.when(mask).then(values)).alias(name)
             )
-            self.aggs.append(getattr(nw.col(name), func)())
+            if func == "quantile":
+                assert measure.q is not None
+                self.aggs.append(nw.col(name).quantile(measure.q, interpolation="linear"))
+            else:
+                self.aggs.append(getattr(nw.col(name), func)())
             handle = ("sum" if func == "sum" else "plain", name)
         self._seen[key] = handle
         return handle

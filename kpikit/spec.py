@@ -35,6 +35,7 @@ __all__ = [
     "Source",
     "Spec",
     "Target",
+    "Window",
 ]
 
 #: The twelve KPI descriptors. They overlap: a KPI usually carries several.
@@ -162,6 +163,34 @@ class Target(_Value):
     by: dt.date | None = None
 
 
+#: The units a ``window: {to_date: ...}`` can run from the start of.
+TO_DATE_UNITS = ("week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class Window(_Value):
+    """A KPI's time window, re-aggregated at each period from the periods it spans.
+
+    ``periods=N``: the trailing N periods of the grain, ending with each period;
+    ``to_date=unit``: from the start of the enclosing week, month, quarter or year;
+    neither: ``all``, a running total from the first data.
+
+    Example:
+        >>> Window(periods=3).text, Window(to_date="year").text, Window().text
+        ('periods: 3', 'to_date: year', 'all')
+    """
+
+    periods: int | None = None
+    to_date: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The window as written in a spec."""
+        if self.periods is not None:
+            return f"periods: {self.periods}"
+        return f"to_date: {self.to_date}" if self.to_date else "all"
+
+
 @dataclass(frozen=True)
 class Kpi(_Value):
     """One KPI: what to aggregate from which source, and how to judge it.
@@ -170,7 +199,8 @@ class Kpi(_Value):
     aggregated within each period and segment before dividing), or a ``formula`` over other
     KPIs, evaluated once each input is aggregated for the period and segment, or a ``python``
     KPI computed by a registered function (:mod:`kpikit.functions`) from its source's rows, with
-    ``columns`` mapping the function's canonical column names to the source's.
+    ``columns`` mapping the function's canonical column names to the source's. A ``window``
+    (:class:`Window`) makes each period's value span several periods (trailing, to date, all).
     """
 
     id: str
@@ -195,6 +225,7 @@ class Kpi(_Value):
     catalog: str | None = None  # the catalog entry it uses (`use:`), if any
     python: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict, hash=False)  # keeps Kpi hashable
+    window: Window | None = None
 
     @property
     def is_ratio(self) -> bool:

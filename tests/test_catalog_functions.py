@@ -1,4 +1,4 @@
-"""Catalog entries computed by Python KPI functions, checked on small frames worked out by hand.
+"""Catalog entries computed by Python KPI functions or windows, on small frames worked out by hand.
 
 `use: customer_retention | customer_churn | employee_turnover | employee_retention` expands to
 `python: <same name>` plus the spec's `columns:`, so the built-in functions read the user's names.
@@ -113,3 +113,17 @@ def test_python_kpis_follow_the_spec_calendar(write_spec, backend, native) -> No
     assert list(value.index) == ["FY2026-Q4", "FY2027-Q1"]
     assert np.isnan(value["FY2026-Q4"])  # its previous quarter is before the data
     assert value["FY2027-Q1"] == pytest.approx(1 / 4)
+
+
+def test_historical_clv_is_revenue_per_customer_to_date(write_spec, backend, native) -> None:
+    spec = write_spec(
+        {"orders": ORDERS},
+        "clv: {use: clv_historical, source: orders, "
+        "columns: {customer_id: buyer, revenue: amount}}",
+    )
+    got = compute(spec, data={"orders": native(ORDERS)}, backend=backend)
+    value = got.set_index("period")["value"]
+    assert value["2026-01"] == pytest.approx((10 + 20 + 5 + 5) / 4)  # A, B, C, D
+    # all history to February: every order, over 5 distinct customers A-E (not 4 + 3 buyers)
+    assert value["2026-02"] == pytest.approx((10 + 20 + 5 + 5 + 30 + 1 + 4 + 2) / 5)
+    assert not np.isnan(value).any()

@@ -94,6 +94,11 @@ def test_columns_lists_every_column_a_filter_reads() -> None:
             Measure("count_distinct", "customer_id", "count_distinct( customer_id )"),
         ),
         ("mean(rating)", Measure("mean", "rating", "mean(rating)")),
+        ("median(amount)", Measure("median", "amount", "median(amount)")),
+        ("quantile(amount, 0.9)", Measure("quantile", "amount", "quantile(amount, 0.9)", 0.9)),
+        ("quantile( amount ,1 )", Measure("quantile", "amount", "quantile( amount ,1 )", 1.0)),
+        ("quantile(amount, .25)", Measure("quantile", "amount", "quantile(amount, .25)", 0.25)),
+        ("quantile(amount, 0)", Measure("quantile", "amount", "quantile(amount, 0)", 0.0)),
     ],
 )
 def test_parse_measure(text: str, measure: Measure) -> None:
@@ -107,6 +112,14 @@ def test_parse_measure(text: str, measure: Measure) -> None:
         ("sum()", r"'sum\(\)' needs a column"),
         ("revenue", r"expected func\(column\)"),
         ("sum(revenue) + 1", r"expected func\(column\)"),
+        ("quantile(amount)", r"needs a quantile.*found no q at character 16.*Hint: give q"),
+        ("quantile(amount, )", r"needs a quantile.*found no q at character 17"),
+        ("quantile(amount, 1.5)", r"from 0 to 1, found '1.5' at character 18.*Hint: give q"),
+        ("quantile(amount, -0.1)", r"found '-0.1' at character 18"),
+        ("quantile(amount, ninety)", r"found 'ninety' at character 18"),
+        ("quantile(, 0.5)", r"needs a column: expected quantile\(column, q\)"),
+        ("median(amount, 0.5)", r"takes one column.*found ',' at character 14.*only quantile"),
+        ("medain(amount)", r"unknown aggregation 'medain'.*did you mean 'median'"),
     ],
 )
 def test_parse_measure_rejects_bad_text(text: str, message: str) -> None:

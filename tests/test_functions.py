@@ -436,6 +436,8 @@ def test_lint_reports_every_python_kpi_mistake_with_lines_and_hints(tmp_path: Pa
         d: {name: D, source: orders, python: employee_retention, unit: percent, direction: up}
         e: {name: E, source: orders, measure: count(), columns: {x: order_id}, unit: count,
             direction: up}
+        f: {name: F, source: orders, python: customer_churn, window: all, unit: percent,
+            direction: down}
         """,
     )
     errors = lint_messages(path)
@@ -449,6 +451,7 @@ def test_lint_reports_every_python_kpi_mistake_with_lines_and_hints(tmp_path: Pa
     assert "did you mean 'employee_id'?" in text
     assert "d: error: python: function 'employee_retention' needs a column 'employee_id'" in text
     assert "e: error: columns: 'columns' maps the columns of a Python KPI" in text
+    assert "f: error: window: a Python KPI takes no 'window'" in text
     with pytest.raises(SpecError):
         load_spec(path)
 

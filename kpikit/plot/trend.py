@@ -24,10 +24,12 @@ MARKER_LIMIT = 60
 def _per_segment_target(kpi: Kpi) -> bool:
     """Whether a segment's value can be read against the KPI's target.
 
-    True for ratios and means (a channel's ROAS against the ROAS target); False for sums and
-    counts, whose target is for the total: one channel's revenue is not meant to reach it.
+    True for ratios, means, mins, maxes, medians and quantiles (a channel's ROAS against the ROAS
+    target); False for sums and counts, whose target is for the total: one channel's revenue is
+    not meant to reach it.
     """
-    return kpi.is_ratio or (kpi.measure is not None and kpi.measure.func in ("mean", "min", "max"))
+    per_row = ("mean", "min", "max", "median", "quantile")
+    return kpi.is_ratio or (kpi.measure is not None and kpi.measure.func in per_row)
 
 
 def plot_trend(
