@@ -16,8 +16,8 @@ import yaml
 
 from kpikit import _load, _schema
 from kpikit._expr import MEASURE_FUNCS
-from kpikit.cli import main
 from kpikit._time_spec import CALENDAR_KEYS
+from kpikit.cli import main
 from kpikit.spec import CADENCES, DIRECTIONS, KPI_TYPES, TO_DATE_UNITS, UNITS, WEEK_STARTS
 
 ROOT = Path(__file__).resolve().parents[1]
