@@ -179,6 +179,8 @@ def compute(
     for sid, group in by_source.items():  # fail fast, before reading any file
         _check_segments(known[sid], segments, spec.sources[sid], group)
 
+    said: list[bool] = []
+
     def aggregate(days: Span) -> tuple[pd.DataFrame, dict[str, Span]]:
         parts, spans = [], {}
         for sid, group in by_source.items():
@@ -208,7 +210,10 @@ def compute(
                 parts.extend(frames)
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
         table = windows.apply(table, segments)
-        formulas = _computable([k for k in needed if k.is_formula], set(table["kpi"]))
+        formulas = _computable(
+            [k for k in needed if k.is_formula], set(table["kpi"]), warn=not said
+        )
+        said.append(True)  # comparisons aggregate again: say it once
         if formulas:
             table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
         return table[table["kpi"].isin([k.id for k in chosen])], spans
@@ -320,7 +325,7 @@ def _check_data_ids(spec: Spec, data: dict[str, Any]) -> None:
             )
 
 
-def _computable(formulas: list[Kpi], computed: set[str]) -> list[Kpi]:
+def _computable(formulas: list[Kpi], computed: set[str], *, warn: bool = True) -> list[Kpi]:
     """The formulas whose inputs were all computed (in order); warn about the others.
 
     Inputs are missing only when ``by=`` left their KPIs out, which has already been said.
@@ -332,7 +337,7 @@ def _computable(formulas: list[Kpi], computed: set[str]) -> list[Kpi]:
             kept.append(kpi)
             available.add(kpi.id)
     dropped = [k.id for k in formulas if k not in kept]
-    if dropped:
+    if dropped and warn:
         warnings.warn(
             f"left out {', '.join(dropped)}: computed from KPIs that were left out",
             KpikitWarning,
