@@ -141,8 +141,12 @@ def fill_spine(
     if not labels:
         return list(frames)
     out = []
+    wanted = set(labels)
     for frame, kpi in zip(frames, kpis, strict=True):
         combos = frame[list(segments)].drop_duplicates() if segments else pd.DataFrame(index=[0])
+        if len(frame) == len(labels) * len(combos) and set(frame["period"].unique()) <= wanted:
+            out.append(frame)  # one row per period and segment already: nothing is missing
+            continue
         grid = pd.DataFrame({"period": list(labels)}).merge(combos, how="cross")
         grid = grid.merge(frame[["period", *segments]], how="left", indicator=True)
         missing = grid.loc[grid["_merge"] == "left_only", ["period", *segments]]
