@@ -75,7 +75,6 @@ if TYPE_CHECKING:
 __all__ = ["OUTPUT_COLUMNS", "compute", "last_complete_period"]
 
 OUTPUT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominator")
-_TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
 _FIRST, _LAST = "__kpikit_first", "__kpikit_last"  # each group's earliest and latest time
 _COMPARE_PARTS = ("value", "change", "change_pct", "better", "to_date")
@@ -399,7 +398,7 @@ def _check_segments(
 
 
 def _period_key(time: str, grain: str, calendar: periods.Calendar) -> Any:
-    if grain in ("quarter", "year") and calendar.is_fiscal:
+    if grain in ("month", "quarter", "year"):  # months counted in integers (kpikit._time)
         return fiscal_key(time, grain, calendar)
     if grain == "week":
         # narwhals has no "1w" and Spark no durations: number the Monday as days since
@@ -410,7 +409,7 @@ def _period_key(time: str, grain: str, calendar: periods.Calendar) -> Any:
         # not 7 as the other backends do; both give 6. Days since Sunday: weekday % 7.
         back = (col.dt.weekday() + (6 if calendar.week_start == "monday" else 0)) % 7
         return days + col.dt.ordinal_day() - 1 - back
-    return nw.col(time).dt.truncate(_TRUNCATE[grain])
+    return nw.col(time).dt.truncate("1d")
 
 
 def _compute_source(
@@ -578,7 +577,7 @@ def _nan_for_none(values: pd.Series) -> pd.Series:
 
 def _as_day(key: Any, grain: str, calendar: periods.Calendar) -> dt.date:
     """The first day of a period from its group key (a Monday's day number for weeks)."""
-    if grain in ("quarter", "year") and calendar.is_fiscal:
+    if grain in ("month", "quarter", "year"):
         return key_day(key, grain, calendar)
     if grain == "week":
         return _EPOCH + dt.timedelta(days=int(key))
