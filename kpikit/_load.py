@@ -308,10 +308,10 @@ def _target(c: _Checker, body: Mapping[Any, Any], kid: str) -> Target | None:
     return Target(float(value), by)
 
 
-def _aggregation(
-    c: _Checker, kid: str, body: Mapping[Any, Any], sources: dict[str, Source]
-) -> dict[str, Any] | None:
-    """The fields of a KPI aggregated from a source: a measure, or a numerator and denominator."""
+def _source(
+    c: _Checker, body: Mapping[Any, Any], kid: str, sources: dict[str, Source]
+) -> Source | None:
+    """The KPI's (required) source, or None after reporting it missing or unknown."""
     source_id = c.text(body, "source", kid, required=True)
     source = sources.get(source_id) if source_id else None
     if source_id and source is None:
@@ -319,6 +319,14 @@ def _aggregation(
             _line(body, "source"), kid, "source", f"unknown source '{source_id}'",
             hint=_suggest(source_id, sources, "sources"),
         )  # fmt: skip
+    return source
+
+
+def _aggregation(
+    c: _Checker, kid: str, body: Mapping[Any, Any], sources: dict[str, Source]
+) -> dict[str, Any] | None:
+    """The fields of a KPI aggregated from a source: a measure, or a numerator and denominator."""
+    source = _source(c, body, kid, sources)
     if "columns" in body:
         c.add(
             _line(body, "columns"), kid, "columns", "'columns' maps the columns of a Python KPI",

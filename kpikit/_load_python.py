@@ -24,7 +24,7 @@ def load_python(
     c: _Checker, kid: str, body: Mapping[Any, Any], sources: dict[str, Source]
 ) -> dict[str, Any] | None:
     """The fields of a Python KPI (``python``, ``source``, ``columns``, ``filter``), or None."""
-    from kpikit._load import _filter, _line, _show, _suggest
+    from kpikit._load import _filter, _line, _show, _source, _suggest
 
     for key in _NOT_WITH_PYTHON:
         if key in body:
@@ -39,13 +39,7 @@ def load_python(
             "a Python KPI takes no 'window': its function decides which rows each period uses",
             hint="compute the window inside the function (ctx.rows holds every row)",
         )  # fmt: skip
-    source_id = c.text(body, "source", kid, required=True)
-    source = sources.get(source_id) if source_id else None
-    if source_id and source is None:
-        c.add(
-            _line(body, "source"), kid, "source", f"unknown source '{source_id}'",
-            hint=_suggest(source_id, sources, "sources"),
-        )  # fmt: skip
+    source = _source(c, body, kid, sources)
     name = body["python"]
     found = None
     if not isinstance(name, str) or not name.strip():
