@@ -325,13 +325,11 @@ def _source(
 def _aggregation(
     c: _Checker, kid: str, body: Mapping[Any, Any], sources: dict[str, Source]
 ) -> dict[str, Any] | None:
-    """The fields of a KPI aggregated from a source: a measure, or a numerator and denominator."""
+    """The fields of a KPI aggregated from a source: a measure, or a numerator and denominator.
+
+    A ``columns:`` mapping without ``use:`` or ``python:`` is reported by ``_use.expand``.
+    """
     source = _source(c, body, kid, sources)
-    if "columns" in body:
-        c.add(
-            _line(body, "columns"), kid, "columns", "'columns' maps the columns of a Python KPI",
-            hint="add python: <function>, or rename the columns in the measure",
-        )  # fmt: skip
     has_measure = "measure" in body
     has_ratio = "numerator" in body or "denominator" in body
     if has_measure == has_ratio:
