@@ -30,6 +30,7 @@ from kpikit.errors import KpikitError, Problem, SpecError, did_you_mean
 from kpikit.spec import (
     CADENCES,
     DIRECTIONS,
+    FOCUSES,
     KPI_TYPES,
     UNITS,
     Kpi,
@@ -44,7 +45,7 @@ __all__ = ["lint_spec", "load_spec"]
 
 TOP_KEYS = ("version", "calendar", "sources", "objectives", "kpis")
 SOURCE_KEYS = ("path", "time", "timezone", "description")
-OBJECTIVE_KEYS = ("title", "owner", "description")
+OBJECTIVE_KEYS = ("title", "owner", "description", "focus")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
     "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
@@ -234,6 +235,7 @@ def _load_objectives(c: _Checker, raw: Any) -> dict[str, Objective]:
         objectives[str(oid)] = Objective(
             str(oid), title, c.text(body, "owner", None, required=False),
             c.text(body, "description", None, required=False), line,
+            focus=c.choice(body, "focus", FOCUSES, str(oid), required=False),
         )  # fmt: skip
     return objectives
 

@@ -28,6 +28,7 @@ __all__ = [
     "CADENCES",
     "Calendar",
     "DIRECTIONS",
+    "FOCUSES",
     "KPI_TYPES",
     "UNITS",
     "Kpi",
@@ -57,6 +58,19 @@ UNITS = ("count", "currency", "percent", "ratio", "score", "duration")
 DIRECTIONS = ("up", "down")
 CADENCES = ("daily", "weekly", "monthly", "quarterly", "yearly")
 WEEK_STARTS = ("monday", "sunday")
+#: What an objective is about (its optional ``focus:``); the design checks read it.
+FOCUSES = (
+    "awareness",
+    "consideration",
+    "acquisition",
+    "conversion",
+    "retention",
+    "satisfaction",
+    "profitability",
+    "growth",
+    "people",
+    "operations",
+)
 
 
 class _Value:
@@ -153,6 +167,7 @@ class Objective(_Value):
     owner: str | None = None
     description: str | None = None
     line: int = 0
+    focus: str | None = None  # one of FOCUSES
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from kpikit import _load, _schema
 from kpikit._expr import MEASURE_FUNCS
 from kpikit._time_spec import CALENDAR_KEYS
 from kpikit.cli import main
-from kpikit.spec import CADENCES, DIRECTIONS, KPI_TYPES, TO_DATE_UNITS, UNITS, WEEK_STARTS
+from kpikit.spec import CADENCES, DIRECTIONS, FOCUSES, KPI_TYPES, TO_DATE_UNITS, UNITS, WEEK_STARTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "kpikit" / "schema" / "kpis.schema.json").read_text(encoding="utf-8"))
@@ -109,6 +109,7 @@ AGG = {"name": "K", "source": "orders", "unit": "count", "direction": "up"}
         {**MINIMAL, "calendar": {"fiscal_year_start": 4, "week_start": "sunday"}},
         {**MINIMAL, "calendar": {}},
         {**MINIMAL, "objectives": {"grow": {"title": "Grow", "owner": "Ann"}}},
+        {**MINIMAL, "objectives": {"grow": {"title": "Grow", "focus": "acquisition"}}},
         {**MINIMAL, "sources": {"o": {"path": "o/*.parquet", "time": "at",
                                       "timezone": "Europe/Paris", "description": "d"}}},
         with_kpi(**AGG, measure="median(amount)"),
@@ -149,6 +150,8 @@ BROKEN: list[tuple[str, Any, str]] = [
      "$.sources.o"),
     ("an objective without a title", {**MINIMAL, "objectives": {"g": {"owner": "Ann"}}},
      "$.objectives.g"),
+    ("an unknown focus", {**MINIMAL, "objectives": {"g": {"title": "G", "focus": "sales"}}},
+     "$.objectives.g.focus"),
     ("fiscal year starting in month 13", {**MINIMAL, "calendar": {"fiscal_year_start": 13}},
      "$.calendar.fiscal_year_start"),
     ("weeks starting on tuesday", {**MINIMAL, "calendar": {"week_start": "tuesday"}},
@@ -261,6 +264,8 @@ def test_enums_are_spec_pys_constants() -> None:
     assert tuple(kpi["direction"]["enum"]) == DIRECTIONS
     assert tuple(kpi["cadence"]["enum"]) == CADENCES
     assert tuple(kpi["types"]["items"]["enum"]) == KPI_TYPES
+    objective = SCHEMA["$defs"]["objective"]["properties"]
+    assert tuple(objective["focus"]["enum"]) == FOCUSES
     calendar = SCHEMA["$defs"]["calendar"]["properties"]
     assert tuple(calendar["week_start"]["enum"]) == WEEK_STARTS
     windows = SCHEMA["$defs"]["window"]["oneOf"]
