@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kpikit import _use, _yaml
+from kpikit._design import design_problems
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
 from kpikit._formula import parse_formula, references
 from kpikit._time_spec import load_calendar, load_timezone
@@ -554,34 +555,8 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
 
 def _warn(c: _Checker, spec: Spec) -> None:
     """Design warnings: things that make a KPI hard to act on, though computable."""
-    for kpi in spec.kpis.values():
-        if kpi.objective is None:
-            c.add(
-                kpi.line,
-                kpi.id,
-                "objective",
-                "serves no objective",
-                severity="warning",
-                hint="tie every KPI to a business goal under 'objectives'",
-            )
-        if kpi.description is None:
-            c.add(
-                kpi.line,
-                kpi.id,
-                "description",
-                "has no description",
-                severity="warning",
-                hint="say in one sentence what it measures, for readers who are not analysts",
-            )
-    for obj in spec.objectives.values():
-        if not spec.kpis_for(obj.id):
-            c.add(
-                obj.line,
-                None,
-                f"objectives.{obj.id}",
-                "no KPI serves this objective",
-                severity="warning",
-            )
+    for problem in design_problems(spec, c.file):
+        c.problems.append(problem)
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -154,9 +154,9 @@ def test_compute_by_channel_prints_the_same_numbers_on_every_backend(
     assert got.out == on_pandas.out  # byte for byte: 12 significant digits hide float noise
     assert got.err == on_pandas.err
     first = got.err.splitlines()[0]
-    assert first.startswith("kpikit: warning: left out email_open_rate, ") and first.endswith(
-        ": their sources have no column 'channel'"
-    )
+    assert first.startswith(
+        "kpikit: warning: left out brand_recall, email_open_rate, "
+    ) and first.endswith(": their sources have no column 'channel'")
 
 
 def test_compute_by_a_column_some_sources_lack_warns_once_per_reason() -> None:

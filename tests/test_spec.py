@@ -45,6 +45,10 @@ kpis:
     denominator: sum(spend)
     unit: ratio
     direction: up
+    types: [leading]
+    target: {value: 4.8, by: 2026-12-31}
+    cadence: weekly
+    owner: Performance marketing lead
 """
 
 
@@ -126,7 +130,7 @@ def test_duplicate_keys_are_an_error_not_a_silent_override(tmp_path: Path) -> No
     text = GOOD + "  revenue:\n    name: Another revenue\n"
     path = write(tmp_path, text)
     with pytest.raises(
-        SpecError, match=r"kpis.yml:30: .*duplicate key 'revenue' \(first written on line 8\)"
+        SpecError, match=r"kpis.yml:34: .*duplicate key 'revenue' \(first written on line 8\)"
     ):
         load_spec(path)
     inner = GOOD.replace("    unit: currency\n", "    unit: currency\n    unit: count\n", 1)
@@ -197,6 +201,7 @@ def test_lint_warns_about_kpis_that_serve_no_objective(tmp_path: Path) -> None:
     load_spec(path)  # warnings do not stop loading
     found = [str(p) for p in lint_spec(path)]
     assert found == [
+        f"{path}:6: grow-online-sales: warning: types: no leading KPI serves this objective Hint: add a KPI that moves before the result, and give it types: [leading]",
         f"{path}:21: roas: warning: objective: serves no objective Hint: tie every KPI to a business goal under 'objectives'",
         f"{path}:21: roas: warning: description: has no description Hint: say in one sentence what it measures, for readers who are not analysts",
     ]
