@@ -14,8 +14,7 @@ from __future__ import annotations
 import textwrap
 
 from kpikit import catalog
-from kpikit.errors import ParameterError, did_you_mean
-from kpikit.spec import UNITS
+from kpikit.errors import ParameterError
 
 __all__ = ["describe", "run"]
 
@@ -30,13 +29,6 @@ def run(
     """The output of ``kpikit catalog [WORD] [--stage S] [--unit U] [--markdown]``."""
     if markdown:
         return catalog.markdown()
-    if unit is not None and unit not in UNITS:
-        raise ParameterError(
-            "unknown unit",
-            expected="one of " + ", ".join(UNITS),
-            found=unit,
-            hint=did_you_mean(unit, UNITS),
-        )
     exact = catalog.lookup(word) if word else None
     if exact is not None and stage is None and unit is None:
         return describe(exact)

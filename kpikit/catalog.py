@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kpikit.errors import ParameterError, did_you_mean
+from kpikit.spec import UNITS
 
 __all__ = ["STAGES", "Entry", "entries", "entry", "markdown", "search"]
 
@@ -227,13 +228,14 @@ def search(
         >>> [e.id for e in search("bounce")]
         ['bounce_rate', 'bounce_rate_ga4']
     """
-    if stage is not None and stage not in STAGES:
-        raise ParameterError(
-            "unknown marketing stage",
-            expected="one of " + ", ".join(STAGES),
-            found=stage,
-            hint=did_you_mean(stage, STAGES),
-        )
+    for what, value, known in (("marketing stage", stage, STAGES), ("unit", unit, UNITS)):
+        if value is not None and value not in known:
+            raise ParameterError(
+                f"unknown {what}",
+                expected="one of " + ", ".join(known),
+                found=value,
+                hint=did_you_mean(value, known),
+            )
     needle = (word or "").lower().replace("-", "_")
     found = []
     for e in _catalog().values():
