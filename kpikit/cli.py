@@ -59,6 +59,8 @@ examples:
   kpikit catalog --stage engagement
   kpikit catalog ctr
   kpikit schema
+  kpikit checkin data/kpis.yml revenue --period last-complete --note "Black Friday next week"
+  kpikit history data/kpis.yml revenue
 """
 
 
@@ -205,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--markdown", action="store_true", help="print the whole catalog as docs/kpi-catalog.md"
     )
     catalog.set_defaults(run=_catalog)
+
+    from kpikit._checkin_cli import add_commands
+
+    add_commands(commands)  # checkin, history
     return parser
 
 
