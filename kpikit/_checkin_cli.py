@@ -175,8 +175,8 @@ def _summary(saved: checkins.Checkin, unit: str) -> str:
     from kpikit.fmt import format_value
 
     if saved.override:
-        computed = saved.computed_status or "none"
-        status = f"status {saved.override}, yours; computed {computed}"
+        computed = f"; computed {saved.computed_status}" if saved.computed_status else ""
+        status = f"status {saved.override} (yours{computed})"
     else:
         status = f"status {saved.computed_status}" if saved.computed_status else "no status"
     return (

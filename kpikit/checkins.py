@@ -775,9 +775,18 @@ def _status_text(value: Any) -> str | None:
 
 def _real(value: Any) -> float | None:
     """A number for SQLite: None for missing and NaN (SQLite has no NaN)."""
-    if value is None:
+    from pandas import isna
+
+    if value is None or isna(value):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            "a check-in's value and target must be numbers",
+            expected="a number, None or NaN",
+            found=repr(value),
+        ) from None
     return None if math.isnan(number) else number
 
 

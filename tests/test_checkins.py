@@ -12,6 +12,7 @@ import io
 import json
 import multiprocessing
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -363,6 +364,26 @@ def test_snapshot_rows_are_stored_and_read_back(tmp_path: Path, write_spec: Any)
     assert snapshot.rows["value"].tolist() == [170.0, 5.0, 295.0]
 
 
+def test_missing_values_in_a_review_frame_are_stored_as_null(tmp_path: Path) -> None:
+    db = tmp_path / "c.sqlite"
+    rows = pd.DataFrame(
+        {
+            "kpi": ["a", "b"],
+            "value": [1.5, float("nan")],
+            "target": [float("nan"), 2.0],
+            "status": pd.array(["on_track", pd.NA], dtype="string"),
+        }
+    )
+    definitions = {"a": ("hash-a", "{value: 3}"), "b": ("hash-b", "")}
+    save_snapshot(db, period="2026-W48", rows=rows, definitions=definitions)
+    assert raw(db, "SELECT kpi, value, target, status, definition_hash, target_text,"
+               " definition_text FROM snapshot_rows ORDER BY kpi") == [
+        ("a", 1.5, None, "on_track", "hash-a", "{value: 3}", ""),
+        ("b", None, 2.0, None, "hash-b", "", ""),
+    ]  # fmt: skip
+    assert raw(db, "SELECT period, grain FROM snapshots") == [("2026-W48", "week")]
+
+
 def test_last_snapshot_before_or_at_a_period(tmp_path: Path, write_spec: Any) -> None:
     spec = write_spec({"orders": ORDERS}, KPIS)
     db = tmp_path / "c.sqlite"
@@ -582,3 +603,25 @@ def test_cli_mistakes_are_one_line_and_exit_2(
     assert re.search(message, err)
     assert data.read_bytes() == content
     assert not (cli_spec.path.parent / "kpis.checkins.sqlite").exists()
+
+
+# --- the docs ------------------------------------------------------------------------------------
+
+
+def test_the_python_examples_in_docs_checkins_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "data", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    text = (root / "docs" / "checkins.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(examples) == 2
+    for example in examples:
+        exec(compile(example, "docs/checkins.md", "exec"), {})  # noqa: S102
+    db = tmp_path / "data" / "kpis.checkins.sqlite"
+    assert raw(
+        db, "SELECT kpi, period, value, computed_status, override, author FROM checkins"
+    ) == [("revenue", "2026-11", 1167063.17, "at_risk", "on_track", "Ana")]
+    assert raw(db, "SELECT kpi, status FROM snapshot_rows") == [("revenue", "at_risk")]
+    assert "Empty DataFrame" in capsys.readouterr().out  # no earlier review: no changes
