@@ -18,11 +18,12 @@ import argparse
 import getpass
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpikit import checkins, periods
-from kpikit.errors import ParameterError, did_you_mean
+from kpikit.errors import KpikitWarning, ParameterError, did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,8 +139,15 @@ def _review_row(spec: Spec, kpi_id: str, period: str) -> dict[str, Any]:
     from kpikit.engine import compute
 
     frame = compute(spec, grain=periods.grain_of(period), start=period, end=period, kpis=[kpi_id])
-    values = frame.loc[(frame["kpi"] == kpi_id) & (frame["period"] == period), "value"]
-    value = float(values.iloc[0]) if len(values) else float("nan")
+    row = frame[(frame["kpi"] == kpi_id) & (frame["period"] == period)]
+    value = float(row["value"].iloc[0]) if len(row) else float("nan")
+    if len(row) and row["complete"].iloc[0] is not None and not bool(row["complete"].iloc[0]):
+        warnings.warn(
+            f"the data covers only part of {period}: {kpi_id}'s value so far is recorded; "
+            "check in on a complete period (--period last-complete) to judge it",
+            KpikitWarning,
+            stacklevel=2,
+        )
     target = spec.kpi(kpi_id).target
     number = getattr(target, "value", None)
     return {

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -595,6 +596,14 @@ def save_snapshot(
             expected="definitions for every KPI in rows",
             found=f"none for {', '.join(map(str, missing))}",
             hint="pass definitions=definitions_of(spec)",
+        )
+    counts = collections.Counter(str(r["kpi"]) for r in records)
+    twice = sorted(kpi for kpi, n in counts.items() if n > 1)
+    if twice:
+        raise ParameterError(
+            "a snapshot has one row per KPI",
+            expected="each KPI once (the review's total, not its segments)",
+            found=f"more than one row for {', '.join(twice)}",
         )
     stamp = _utc(saved_at)
     with _open(path, write=True) as db, _transaction(db):

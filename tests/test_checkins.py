@@ -312,7 +312,7 @@ def test_the_database_lives_beside_the_spec_unless_overridden(write_spec: Any) -
 
 ORDERS = pd.DataFrame(
     {
-        "day": ["2026-01-05", "2026-01-20", "2026-02-03", "2026-02-14", "2026-02-20"],
+        "day": ["2026-01-01", "2026-01-20", "2026-02-03", "2026-02-14", "2026-02-20"],
         "revenue": [100.0, 40.0, 70.0, 25.0, 60.0],
         "refunded": [False, True, False, False, True],
     }
@@ -489,6 +489,14 @@ def test_the_definition_hash_ignores_words_and_follows_numbers(write_spec: Any) 
         assert definition_hash(revenue._replace(**change)) != definition_hash(revenue)
 
 
+def test_a_snapshot_has_one_row_per_kpi(tmp_path: Path) -> None:
+    rows = _rows({"revenue": "achieved"}) * 2
+    definitions = {"revenue": ("h", "")}
+    with pytest.raises(ParameterError, match=r"found more than one row for revenue"):
+        save_snapshot(tmp_path / "c.sqlite", period="2026-11", rows=rows, definitions=definitions)
+    assert not (tmp_path / "c.sqlite").exists()
+
+
 def test_a_snapshot_needs_every_kpis_definition(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match=r"found none for revenue.*definitions_of\(spec\)"):
         save_snapshot(tmp_path / "c.sqlite", period="2026-11", rows=_rows({"revenue": "achieved"}),
@@ -509,27 +517,29 @@ def test_checkin_then_history_shows_the_row(
     monkeypatch.setenv("KPIKIT_AUTHOR", "Ana Lyst")
     spec = str(cli_spec.path)
     note = "Refunds spiked; '); DROP TABLE checkins; --"
-    code = main(["checkin", spec, "revenue", "--period", "2026-02", "--status", "at_risk",
+    code = main(["checkin", spec, "revenue", "--period", "2026-01", "--status", "at_risk",
                  "--note", note])  # fmt: skip
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
     assert len(out.splitlines()) == 1
-    assert "revenue" in out and "2026-02" in out and "kpis.checkins.sqlite" in out
+    assert "revenue" in out and "2026-01" in out and "kpis.checkins.sqlite" in out
 
     assert main(["history", spec, "revenue", "--format", "csv"]) == 0
     got = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"period": str})
     kept = ORDERS[~ORDERS["refunded"]]
-    february = kept.loc[kept["day"].str.startswith("2026-02"), "revenue"].sum()  # 70 + 25
+    january = kept.loc[
+        kept["day"].str.startswith("2026-01"), "revenue"
+    ].sum()  # 100; the 40 is refunded
     assert got.columns.tolist() == [
         "period", "value", "target", "status", "note", "author", "recorded_at",
     ]  # fmt: skip
     assert got.loc[0, ["period", "value", "target", "status", "note", "author"]].tolist() == [
-        "2026-02", february, 100.0, "at_risk", note, "Ana Lyst",
+        "2026-01", january, 100.0, "at_risk", note, "Ana Lyst",
     ]  # fmt: skip
     # and it is in the file beside the spec, as plain SQLite shows
     db = cli_spec.path.parent / "kpis.checkins.sqlite"
     assert raw(db, "SELECT kpi, period, value, override, computed_status FROM checkins") == [
-        ("revenue", "2026-02", february, "at_risk", None)
+        ("revenue", "2026-01", january, "at_risk", None)
     ]
 
 
@@ -568,6 +578,22 @@ def test_last_complete_is_the_last_whole_month_of_the_data(
     assert "2026-01" in capsys.readouterr().out
     db = cli_spec.path.parent / "kpis.checkins.sqlite"
     assert raw(db, "SELECT period, value FROM checkins") == [("2026-01", 2.0)]
+
+
+@pytest.mark.filterwarnings("default::kpikit.errors.KpikitWarning")  # printed by main()
+def test_a_checkin_on_a_partial_period_warns_in_one_line(
+    cli_spec: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the data ends on 2026-02-20: February is recorded, with a warning
+    assert main(["checkin", str(cli_spec.path), "orders", "--period", "2026-02",
+                 "--note", "so far"]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    assert err == (
+        "kpikit: warning: the data covers only part of 2026-02: orders's value so far is "
+        "recorded; check in on a complete period (--period last-complete) to judge it\n"
+    )
+    db = cli_spec.path.parent / "kpis.checkins.sqlite"
+    assert raw(db, "SELECT period, value FROM checkins") == [("2026-02", 3.0)]
 
 
 def test_an_empty_history_says_so(cli_spec: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -625,3 +651,20 @@ def test_the_python_examples_in_docs_checkins_run(
     ) == [("revenue", "2026-11", 1167063.17, "at_risk", "on_track", "Ana")]
     assert raw(db, "SELECT kpi, status FROM snapshot_rows") == [("revenue", "at_risk")]
     assert "Empty DataFrame" in capsys.readouterr().out  # no earlier review: no changes
+
+
+def test_db_on_the_command_line_is_relative_to_the_current_folder(
+    cli_spec: Any,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["checkin", str(cli_spec.path), "orders", "--period", "2026-01", "--note", "x",
+                 "--author", "ana", "--db", "mine.sqlite"]) == 0  # fmt: skip
+    assert capsys.readouterr().out.rstrip().endswith(" by ana in mine.sqlite")
+    assert raw(tmp_path / "here" / "mine.sqlite", "SELECT kpi, note FROM checkins") == [
+        ("orders", "x")
+    ]
+    assert not (cli_spec.path.parent / "mine.sqlite").exists()
