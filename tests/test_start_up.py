@@ -35,6 +35,7 @@ def _heavy_modules_after(code: str) -> list[str]:
         "import kpikit.cli; assert kpikit.cli.main(['--version']) == 0",
         "import kpikit.cli; assert kpikit.cli.main(['compute', '--help']) == 0",
         "import kpikit.cli; assert kpikit.cli.main(['schema']) == 0",
+        "import kpikit.cli; assert kpikit.cli.main(['checkin', '--help']) == 0",
     ],
 )
 def test_no_data_library_is_imported(code: str) -> None:
