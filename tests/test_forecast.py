@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import doctest
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -329,3 +331,11 @@ def test_bad_history_is_named(history: object, message: str) -> None:
 def test_the_examples_in_the_docstrings_run() -> None:
     result = doctest.testmod(forecast_module)
     assert result.attempted > 5 and result.failed == 0
+
+
+def test_the_example_in_docs_forecast_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parents[1] / "docs" / "forecast.md").read_text(encoding="utf-8")
+    example = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    output = re.findall(r"```text\n(.*?)```", text, re.S)[0]
+    exec(compile(example, "docs/forecast.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out == output
