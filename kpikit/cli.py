@@ -375,6 +375,12 @@ def _lint(args: argparse.Namespace) -> int:
     from kpikit._load import lint_spec
 
     problems = lint_spec(args.spec)
+    if not any(p.severity == "error" for p in problems):  # design checks that read the data
+        from kpikit._design_data import zero_denominator_problems
+        from kpikit._load import load_spec
+
+        problems += zero_denominator_problems(load_spec(args.spec), str(args.spec))
+        problems.sort(key=lambda p: (p.line or 0, p.severity))
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
