@@ -62,12 +62,17 @@ def _label(key: Any) -> tuple[str | None, str | None]:
 
 def _per_period(c: _Checker, block: Mapping[Any, Any], kid: str) -> tuple[dict[str, float], bool]:
     """The per-period targets of ``block`` (every key a label); ``ok`` False after problems."""
-    from kpikit._load import _line, _show
+    from kpikit._load import TARGET_KEYS, _line, _show
 
     found: dict[str, float] = {}
     ok = True
     for key, value in block.items():
         label, hint = _label(key)
+        near = did_you_mean(str(key), TARGET_KEYS) if label is None else None
+        if near:  # a misspelt key of the other forms, such as 'vale'
+            c.add(_line(block, key), kid, f"target.{key}", "unknown key in target", hint=near)
+            ok = False
+            continue
         if label is None:
             c.add(
                 _line(block, key), kid, f"target.{key}",

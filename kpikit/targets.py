@@ -153,16 +153,21 @@ def _pace(
     return baseline + (target.value - baseline) * share, baseline, note
 
 
+def _at_least(a: float, b: float) -> bool:
+    """``a >= b``, with ``a`` equal to ``b`` up to float rounding (0.525 - 0.5 is 0.025)."""
+    return a >= b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def _judge(
     value: float, goal: float, expected: float, sign: int, tolerance: float
 ) -> tuple[str, float]:
     """``(status, shortfall)`` of a value against a goal and the path's expected value."""
-    if sign * (value - goal) >= 0:
+    if _at_least(sign * value, sign * goal):
         return "achieved", 0.0
-    if sign * (value - expected) >= 0:
+    if _at_least(sign * value, sign * expected):
         return "on_track", 0.0
     gap = sign * (expected - value)
-    return ("at_risk" if gap <= tolerance * abs(expected) else "off_track"), gap
+    return ("at_risk" if _at_least(tolerance * abs(expected), gap) else "off_track"), gap
 
 
 def _range(kpi: Kpi, target: Target, value: float, period: str, tolerance: float) -> Assessment:
@@ -175,7 +180,7 @@ def _range(kpi: Kpi, target: Target, value: float, period: str, tolerance: float
         return dataclasses.replace(base, status="achieved", reason=why)
     side, gap = ("below", low - value) if value < low else ("above", value - high)
     width = high - low if math.isfinite(high - low) else 0.0
-    status = "at_risk" if gap <= tolerance * width else "off_track"
+    status = "at_risk" if _at_least(tolerance * width, gap) else "off_track"
     return dataclasses.replace(
         base,
         status=status,
