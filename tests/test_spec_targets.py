@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import kpikit
 from kpikit import lint_spec, load_spec
 from kpikit.errors import SpecError
 from kpikit.fmt import format_target
-from kpikit.scorecard import scorecard
 from kpikit.spec import Review, Target
 from kpikit.tables import kpi_table, scorecard_table
 
@@ -203,7 +203,8 @@ def test_the_scorecard_shows_the_target_of_the_period(tmp_path: Path) -> None:
         KPI % ("up", "{change: 0.2, vs: previous}"),
         KPI % ("range", "{min: 200, max: 300}"),
     )
-    card = scorecard(load_spec(path), period="2026-11").set_index("kpi")
+    # through the package: importing kpikit.scorecard as a module would shadow the function
+    card = kpikit.scorecard(load_spec(path), period="2026-11").set_index("kpi")
     # November's revenue is 130 + 110 = 240, October's 100
     assert card.loc["k0", "target"] == 1_300_000
     assert card.loc["k1", "target"] == pytest.approx(100 * 1.2)
