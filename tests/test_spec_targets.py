@@ -213,3 +213,23 @@ def test_the_scorecard_shows_the_target_of_the_period(tmp_path: Path) -> None:
     assert bool(card.loc["k2", "better"]) is True
     table = scorecard_table(card.reset_index())
     assert table["Target"].tolist() == ["1,300,000", "120.00", "200.00 to 300.00"]
+
+
+def test_the_whole_files_of_the_targets_docs_load(tmp_path: Path) -> None:
+    import re
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "kpi-spec.md").read_text()
+    section = docs[docs.index("## Targets and status") : docs.index("## Catalog")]
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("version")]
+    assert len(blocks) == 2
+    (tmp_path / "orders.csv").write_text("order_date,revenue,refunded\n2026-01-01,1.0,false\n")
+    (tmp_path / "reviews.csv").write_text("date,rating\n2026-01-01,5\n")
+    kinds = []
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"spec{i}.yml"
+        path.write_text(block)
+        spec = load_spec(path)
+        kinds += [k.target.kind for k in spec.kpis.values() if k.target]
+    assert kinds == ["level", "per_period", "relative", "range", "level"]
+    assert spec.review_for("revenue").tolerance == 0.02
+    assert spec.review.checkins == tmp_path / "kpis.checkins.sqlite"

@@ -95,6 +95,18 @@ def test_linear_pacing_up() -> None:
         assert got.expected == pytest.approx(expected)
 
 
+def test_the_reason_in_the_docs() -> None:
+    # docs/kpi-spec.md: from 700,000 in June, October is 4 of 6 months in: expected 1,100,000
+    kpi = make(value=1_300_000.0, by=END, start="2026-06")
+    a = judge(kpi, {"2026-06": 700_000.0, "2026-10": 1_050_000.0}, "2026-10")
+    assert a.expected == pytest.approx(700_000 + 600_000 * 4 / 6)
+    assert a.status == "at_risk"  # 50,000 behind; 5% of 1,100,000 is 55,000
+    assert a.reason == (
+        "1,050,000 is 4.5% behind the 1,100,000 expected by now on the way to the target of "
+        "1,300,000 by 2026-12-31."
+    )
+
+
 def test_linear_pacing_down() -> None:
     # a cost from 2.0 in 2026-06 down to 1.4 by 2026-12-31; 2026-09 is 3 of 6 months in
     expected = 2.0 + (1.4 - 2.0) * 3 / 6  # 1.7; at_risk up to 1.7 * 1.05 = 1.785
