@@ -153,6 +153,19 @@ def _pace(
     return baseline + (target.value - baseline) * share, baseline, note
 
 
+def _gap(gap: float, expected: float, unit: str) -> str:
+    """How far behind, in words: ``2.5 points``, ``4.0%`` or the gap itself.
+
+    Percentage points for a percent KPI; else a share of the expected value, or the gap in the
+    KPI's unit when the expected value is not positive (a share of it would mislead).
+    """
+    if unit == "percent":
+        return f"{gap * 100:.1f} points"
+    if expected > 0:
+        return f"{gap / expected * 100:.1f}%"
+    return _text(gap, unit)
+
+
 def _at_least(a: float, b: float) -> bool:
     """``a >= b``, with ``a`` equal to ``b`` up to float rounding (0.525 - 0.5 is 0.025)."""
     return a >= b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
@@ -291,12 +304,12 @@ def assess(kpi: Kpi, history: Mapping[str, float], period: str, *, spec: Spec) -
             f"the way to {bar}."
         )
     else:
-        share = _ratio(gap, abs(expected))
-        behind = f"{share * 100:.1f}% " if not _nan(share) else ""
-        why = (
-            f"{shown} is {behind}behind the {_text(expected, kpi.unit)} expected by now on the "
-            f"way to {bar}."
-            if paced
-            else f"{shown} is {behind}short of {bar}."
-        )
+        how_far = _gap(gap, expected, kpi.unit)
+        if paced:
+            why = (
+                f"{shown} is {how_far} behind the {_text(expected, kpi.unit)} expected by now "
+                f"on the way to {bar}."
+            )
+        else:
+            why = f"{shown} is {how_far} {'short of' if sign > 0 else 'above'} {bar}."
     return dataclasses.replace(result, status=status, reason=why + note)

@@ -69,7 +69,11 @@ def test_reasons_are_sentences_with_the_numbers() -> None:
     assert behind.reason == "960 is 4.0% short of the target of 1,000 by 2026-12-31."
     met = judge(make("down", unit="percent", value=0.05), {"2026-11": 0.04}, "2026-11")
     assert met.reason == "4.0% meets the target of 5.0%."
-    assert all(isinstance(a.reason, str) and a.reason.endswith(".") for a in (behind, met))
+    above = judge(make("down", value=0.5), {"2026-11": 0.53}, "2026-11")
+    assert above.reason == "0.53 is 6.0% above the target of 0.5."  # 0.03 / 0.5
+    # a percent KPI's gap is in points: 10% - (-15%) = 25 points
+    growth = judge(make(unit="percent", value=0.10), {"2026-11": -0.15}, "2026-11")
+    assert growth.reason == "-15.0% is 25.0 points short of the target of 10.0%."
 
 
 # --- pacing: a path from the baseline period's value to the target by the end date --------------
