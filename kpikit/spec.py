@@ -208,6 +208,16 @@ class Target(_Value):
     min: float | None = None
     max: float | None = None
 
+    def __repr__(self) -> str:
+        # the fields that are set (a level's value and by always), as the notebooks show them
+        shown = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != _TARGET_DEFAULTS[f.name]
+            or (f.name in ("value", "by") and self.kind == "level")
+        ]
+        return f"Target({', '.join(shown)})"
+
     @property
     def kind(self) -> str:
         """``level``, ``per_period``, ``relative`` or ``range``."""
@@ -218,6 +228,12 @@ class Target(_Value):
         if self.min is not None or self.max is not None:
             return "range"
         return "level"
+
+
+_TARGET_DEFAULTS: dict[str, Any] = {
+    "value": None, "by": None, "start": None, "shape": "linear", "per_period": {}, "change": None,
+    "vs": None, "min": None, "max": None,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -233,3 +233,11 @@ def test_the_whole_files_of_the_targets_docs_load(tmp_path: Path) -> None:
     assert kinds == ["level", "per_period", "relative", "range", "level"]
     assert spec.review_for("revenue").tolerance == 0.02
     assert spec.review.checkins == tmp_path / "kpis.checkins.sqlite"
+
+
+def test_a_target_shows_the_fields_that_are_set() -> None:
+    assert repr(Target(4.8, dt.date(2026, 12, 31))) == (
+        "Target(value=4.8, by=datetime.date(2026, 12, 31))"  # as the notebooks show it
+    )
+    assert repr(Target(min=4.5, max=4.8)) == "Target(min=4.5, max=4.8)"
+    assert repr(Target(change=0.2, vs="year_ago")) == "Target(change=0.2, vs='year_ago')"
