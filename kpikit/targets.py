@@ -147,7 +147,9 @@ def _pace(
         last = [_get(history, _year_ago(p)) for p in (start, period, end)]
         moved = last[2] - last[0]
         if any(_nan(v) for v in last) or moved == 0:
-            note = " Last year's values for these periods are missing, so the path is linear."
+            note = (
+                " Last year's values for these periods are missing or flat, so the path is linear."
+            )
         else:
             share = (last[1] - last[0]) / moved
     return baseline + (target.value - baseline) * share, baseline, note
@@ -240,7 +242,7 @@ def assess(kpi: Kpi, history: Mapping[str, float], period: str, *, spec: Spec) -
     end = periods.label(target.by, grain, spec.calendar) if target.by is not None else None
     left = _steps(period, end) if end is not None else None
     unknown = f"No value for {period}, so it cannot be judged."
-    if target.kind == "range" or kpi.direction == "range":
+    if target.kind == "range":
         if _nan(value):
             return Assessment(
                 period, value, target_low=_NAN if target.min is None else target.min,

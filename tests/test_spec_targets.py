@@ -231,6 +231,19 @@ def test_the_whole_files_of_the_targets_docs_load(tmp_path: Path) -> None:
         spec = load_spec(path)
         kinds += [k.target.kind for k in spec.kpis.values() if k.target]
     assert kinds == ["level", "per_period", "relative", "range", "level"]
+    # the Python example of the docs, on the first file: from 700,000 in June to 1,300,000 in
+    # December, October (4 of 6 months in) expects 700,000 + 600,000 * 4 / 6
+    from kpikit.targets import assess
+
+    first = load_spec(tmp_path / "spec0.yml")
+    history = {"2026-06": 700000.0, "2026-10": 1050000.0}
+    result = assess(first.kpi("revenue"), history, "2026-10", spec=first)
+    assert (result.status, result.periods_left) == ("at_risk", 2)
+    assert result.expected == pytest.approx(700_000 + 600_000 * 4 / 6)
+    assert (
+        "('at_risk', 1100000.0, 2)"
+        in (Path(__file__).resolve().parents[1] / "docs" / "kpi-spec.md").read_text()
+    )
     assert spec.review_for("revenue").tolerance == 0.02
     assert spec.review.checkins == tmp_path / "kpis.checkins.sqlite"
 
