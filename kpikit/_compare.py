@@ -146,6 +146,8 @@ def add_comparisons(
 
     keys = ["period", *segments]
     up = table["kpi"].map({k: kpis[k].direction == "up" for k in kpis}).astype(bool)
+    # direction: range has no better side for a change (closer to the band is judged by review)
+    judged_by_range = table["kpi"].map({k: kpis[k].direction == "range" for k in kpis}).astype(bool)
     partial = table.index[~table["complete"].astype(bool)]
     columns: dict[str, Any] = {}
     for comparison in comparisons:
@@ -164,7 +166,7 @@ def add_comparisons(
         change = table["value"] - earlier
         pct = change / earlier.where(earlier > 0)
         better = pd.Series((change > 0) == up, index=table.index, dtype="boolean")
-        better = better.mask(change.isna() | change.eq(0))
+        better = better.mask(change.isna() | change.eq(0) | judged_by_range)
         columns |= {
             f"{comparison.name}_value": earlier,
             f"{comparison.name}_change": change,

@@ -47,7 +47,7 @@ def _kpi_problems(kpi: Kpi, file: str) -> list[Problem]:
             ("target", "has no target, so nobody can tell success from failure",
              "add the value to reach and by when: target: {value: 1200000, by: 2026-12-31}"),
         )  # fmt: skip
-    elif kpi.target.by is None:
+    elif kpi.target.kind == "level" and kpi.target.by is None:  # the other forms are per period
         found.append(
             ("target", "the target has no time frame",
              "say by when to reach it: target: {value: ..., by: 2026-12-31}"),

@@ -9,7 +9,6 @@ same errors plus warnings, for ``kpikit lint``.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from kpikit import _use, _yaml
 from kpikit._design import design_problems
 from kpikit._expr import ExprError, Measure, Node, columns, parse_filter, parse_measure
 from kpikit._formula import parse_formula, references
+from kpikit._target_spec import load_review, load_target
 from kpikit._time_spec import load_calendar, load_timezone
 from kpikit._windowspec import (
     CADENCE_GRAINS,
@@ -38,21 +38,21 @@ from kpikit.spec import (
     Objective,
     Source,
     Spec,
-    Target,
     Window,
 )
 
 __all__ = ["lint_spec", "load_spec"]
 
-TOP_KEYS = ("version", "calendar", "sources", "objectives", "kpis")
+TOP_KEYS = ("version", "calendar", "review", "sources", "objectives", "kpis")
 SOURCE_KEYS = ("path", "time", "timezone", "description")
 OBJECTIVE_KEYS = ("title", "owner", "description", "focus")
 KPI_KEYS = (
     "name", "description", "objective", "types", "source", "measure", "numerator",
     "denominator", "filter", "formula", "unit", "direction", "target", "cadence", "owner",
-    "use", "inputs", "columns", "python", "window",
+    "use", "inputs", "columns", "python", "window", "review",
 )  # fmt: skip
-TARGET_KEYS = ("value", "by")
+TARGET_KEYS = ("value", "by", "from", "shape", "change", "vs", "min", "max")  # see _target_spec
+REVIEW_KEYS = ("tolerance", "min_denominator", "alpha", "checkins")  # a KPI's: all but checkins
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 SUPPORTED_VERSIONS = (1,)
 
@@ -283,34 +283,6 @@ def _filter(c: _Checker, body: Mapping[Any, Any], kid: str, source: Source | Non
     return node
 
 
-def _target(c: _Checker, body: Mapping[Any, Any], kid: str) -> Target | None:
-    raw = body.get("target")
-    if raw is None:
-        return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return Target(float(raw))
-    block = c.mapping(raw, _line(body, "target") or 0, kid, "target")
-    if block is None:
-        return None
-    c.keys(block, TARGET_KEYS, kid, "target")
-    value = block.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        c.add(
-            _line(block, "value") or _line(block),
-            kid,
-            "target.value",
-            f"expected a number, found {_show(value)}",
-        )
-        return None
-    by = block.get("by")
-    if by is not None and not isinstance(by, dt.date):
-        c.add(
-            _line(block, "by"), kid, "target.by", f"expected a date YYYY-MM-DD, found {_show(by)}"
-        )
-        by = None
-    return Target(float(value), by)
-
-
 def _source(
     c: _Checker, body: Mapping[Any, Any], kid: str, sources: dict[str, Source]
 ) -> Source | None:
@@ -423,8 +395,9 @@ def _load_kpi(
                 _line(body, "types"), kid, "types", f"unknown KPI type '{item}'",
                 hint=_suggest(str(item), KPI_TYPES, "types"),
             )  # fmt: skip
-    target = _target(c, body, kid)
+    target = load_target(c, body, kid, direction, spec_parts["calendar"])
     window = _window(c, body, kid, cadence)
+    review = load_review(c, body, kid, None)
     if not (name and unit and direction) or how is None:
         return None
     return Kpi(
@@ -432,6 +405,7 @@ def _load_kpi(
         description=c.text(body, "description", kid, required=False), objective=objective,
         types=tuple(str(t) for t in types if t in KPI_TYPES), target=target, cadence=cadence,
         owner=c.text(body, "owner", kid, required=False), line=_line(body) or 0, window=window,
+        review=review,
     )  # fmt: skip
 
 
@@ -517,7 +491,9 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
     parts: dict[str, Any] = {
         "sources": _load_sources(c, raw.get("sources"), path.parent),
         "objectives": _load_objectives(c, raw.get("objectives")),
+        "calendar": load_calendar(c, raw),
     }
+    review = load_review(c, raw, None, path.parent)
     kpis: dict[str, Kpi] = {}
     block = c.mapping(raw.get("kpis"), _line(raw, "kpis") or 1, None, "kpis")
     if block is not None and not block:
@@ -544,11 +520,11 @@ def _check(path: str | Path) -> tuple[Spec | None, list[Problem]]:
             if kpi is not None:
                 kpis[kpi.id] = kpi if entry_id is None else kpi._replace(catalog=entry_id)
     _check_formulas(c, kpis, {str(k) for k in block or {}})
-    calendar = load_calendar(c, raw)
+    calendar = parts["calendar"]
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     spec = Spec(path.resolve(), int(version), parts["sources"], parts["objectives"], kpis)  # type: ignore[arg-type]
-    spec = spec._replace(calendar=calendar)
+    spec = spec._replace(calendar=calendar, review=review or spec.review)
     _warn(c, spec)
     return spec, c.problems
 

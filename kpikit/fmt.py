@@ -22,7 +22,7 @@ from numbers import Real
 from typing import Any
 
 from kpikit.errors import ParameterError, did_you_mean
-from kpikit.spec import UNITS
+from kpikit.spec import UNITS, Target
 
 __all__ = [
     "EMPTY",
@@ -244,6 +244,10 @@ def format_segment(value: Any) -> str:
 def format_target(target: Any, unit: str, by: Any = None) -> str:
     """A target with its time frame: ``1,500,000 by 2026-12-31``; ``–`` when there is none.
 
+    ``target`` is a number (with ``by``, its end date) or a spec :class:`~kpikit.spec.Target`,
+    shown in the words of its form: a level with its pacing baseline, per-period values, a change
+    against an earlier period, or a range.
+
     Example:
         >>> format_target(0.05, "percent", "2026-12-31")
         '5.0% by 2026-12-31'
@@ -251,10 +255,53 @@ def format_target(target: Any, unit: str, by: Any = None) -> str:
         '4.00'
         >>> format_target(float("nan"), "count")
         '–'
+        >>> format_target(Target(change=0.2, vs="year_ago"), "currency")
+        '+20% vs year ago'
+        >>> format_target(Target(min=4.5, max=4.8), "score")
+        '4.5 to 4.8'
+        >>> format_target(Target(per_period={"2026-10": 1.1e6, "2026-11": 1.3e6}), "currency")
+        'per month: 1.1M (2026-10), 1.3M (2026-11)'
     """
+    if isinstance(target, Target):
+        return _describe(target, unit)
     if is_empty(target):
         return EMPTY
     text = format_value(target, unit)
     if not is_empty(by):
         text += f" by {by.isoformat() if hasattr(by, 'isoformat') else by}"
+    return text
+
+
+#: Per-period targets shown in full up to this many periods; more end with "and N more".
+_PER_PERIOD_SHOWN = 4
+
+
+def _describe(target: Target, unit: str) -> str:
+    """A spec target in words (see :func:`format_target`)."""
+    by = f" by {target.by.isoformat()}" if target.by is not None else ""
+    kind = target.kind
+    if kind == "per_period":
+        from kpikit.periods import grain_of
+
+        grains = {grain_of(label) for label in target.per_period}
+        head = f"per {grains.pop()}" if len(grains) == 1 else "per period"
+        items = [
+            f"{format_value(v, unit, compact=abs(v) >= 1e4)} ({label})"
+            for label, v in list(target.per_period.items())[:_PER_PERIOD_SHOWN]
+        ]
+        more = len(target.per_period) - _PER_PERIOD_SHOWN
+        return f"{head}: " + ", ".join(items) + (f" and {more} more" if more > 0 else "")
+    if kind == "relative":
+        assert target.change is not None
+        vs = "year ago" if target.vs == "year_ago" else "previous period"
+        change = _signed_percent(target.change, "%").replace(".0%", "%")
+        return f"{change} vs {vs}" + (f" until {target.by.isoformat()}" if target.by else "")
+    if kind == "range":
+        return f"{format_value(target.min, unit)} to {format_value(target.max, unit)}" + (
+            f" until {target.by.isoformat()}" if target.by else ""
+        )
+    text = format_value(target.value, unit) + by
+    if target.start is not None:
+        shape = ", seasonal" if target.shape == "seasonal" else ""
+        text += f" (from {target.start}{shape})"
     return text

@@ -13,13 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
 from kpikit import periods
 from kpikit.errors import ParameterError
-from kpikit.spec import Spec
+from kpikit.spec import Kpi, Spec, Target
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,6 +30,7 @@ __all__ = ["SCORECARD_COLUMNS", "scorecard"]
 SCORECARD_COLUMNS = (
     "kpi", "name", "objective", "objective_title", "unit", "direction",
     "value", "previous", "change", "change_pct", "better", "target", "target_by",
+    "target_low", "target_high",
 )  # fmt: skip
 
 
@@ -74,10 +76,7 @@ def scorecard(
         previous = _cell(wide, kpi.id, before)
         change = value - previous
         change_pct = change / previous if previous > 0 else float("nan")
-        if pd.isna(change) or change == 0:
-            better: Any = pd.NA
-        else:
-            better = bool(change > 0) if kpi.direction == "up" else bool(change < 0)
+        better = _better(kpi, value, previous, change)
         objective = spec.objectives.get(kpi.objective) if kpi.objective else None
         rows.append(
             {
@@ -92,15 +91,59 @@ def scorecard(
                 "change": change,
                 "change_pct": change_pct,
                 "better": better,
-                "target": kpi.target.value if kpi.target else float("nan"),
-                "target_by": kpi.target.by.isoformat() if kpi.target and kpi.target.by else None,
+                **_target(kpi.target, period, previous),
             }
         )
     frame = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
     frame["better"] = frame["better"].astype("boolean")
-    for column in ("value", "previous", "change", "change_pct", "target"):
+    for column in ("value", "previous", "change", "change_pct", "target", "target_low",
+                   "target_high"):  # fmt: skip
         frame[column] = frame[column].astype("float64")
     return frame
+
+
+def _target(target: Target | None, period: str, previous: float) -> dict[str, Any]:
+    """The target columns for ``period``: the single number to reach, or a range's bounds.
+
+    A relative target is resolved here only against the previous period (``vs: previous``);
+    :func:`kpikit.targets.assess` resolves every form.
+    """
+    nan = float("nan")
+    cells: dict[str, Any] = {"target": nan, "target_by": None, "target_low": nan,
+                             "target_high": nan}  # fmt: skip
+    if target is None:
+        return cells
+    if target.by is not None:
+        cells["target_by"] = target.by.isoformat()
+    if target.kind == "level":
+        cells["target"] = target.value
+    elif target.kind == "per_period":
+        cells["target"] = target.per_period.get(period, nan)
+    elif target.kind == "relative" and target.vs == "previous" and previous > 0:
+        cells["target"] = previous * (1 + (target.change or 0.0))
+    elif target.kind == "range":
+        cells["target_low"], cells["target_high"] = target.min, target.max
+    return cells
+
+
+def _better(kpi: Kpi, value: float, previous: float, change: float) -> Any:
+    """Whether the change is for the better, by the KPI's direction (NA when it cannot say).
+
+    For ``direction: range`` a value closer to the target range (or inside it) is better.
+    """
+    import pandas as pd
+
+    if pd.isna(change) or change == 0:
+        return pd.NA
+    if kpi.direction == "range":
+        target = kpi.target
+        if target is None or target.kind != "range":
+            return pd.NA
+        low = target.min if target.min is not None else -math.inf
+        high = target.max if target.max is not None else math.inf
+        now, before = (max(low - x, 0.0, x - high) for x in (value, previous))
+        return pd.NA if now == before else bool(now < before)
+    return bool(change > 0) if kpi.direction == "up" else bool(change < 0)
 
 
 def _cell(wide: pd.DataFrame, kpi_id: str, period: str) -> float:

@@ -30,9 +30,12 @@ __all__ = [
     "DIRECTIONS",
     "FOCUSES",
     "KPI_TYPES",
+    "TARGET_SHAPES",
+    "TARGET_VS",
     "UNITS",
     "Kpi",
     "Objective",
+    "Review",
     "Source",
     "Spec",
     "Target",
@@ -55,7 +58,12 @@ KPI_TYPES = (
     "outcome",
 )
 UNITS = ("count", "currency", "percent", "ratio", "score", "duration")
-DIRECTIONS = ("up", "down")
+#: ``up``: higher is better; ``down``: lower is better; ``range``: good inside a target band.
+DIRECTIONS = ("up", "down", "range")
+#: How a target's pacing path runs from its ``from:`` baseline to its value (``shape:``).
+TARGET_SHAPES = ("linear", "seasonal")
+#: What a relative target's ``change:`` is measured against (``vs:``).
+TARGET_VS = ("previous", "year_ago")
 CADENCES = ("daily", "weekly", "monthly", "quarterly", "yearly")
 WEEK_STARTS = ("monday", "sunday")
 #: What an objective is about (its optional ``focus:``); the design checks read it.
@@ -172,10 +180,92 @@ class Objective(_Value):
 
 @dataclass(frozen=True)
 class Target(_Value):
-    """A target value to reach by a date (a target with a time frame)."""
+    """What a KPI aims for: one of four forms, told apart by :attr:`kind`.
 
-    value: float
+    - ``level``: reach ``value`` (by the date ``by``, optionally pacing from the baseline
+      period ``start``, written ``from:``, along a ``linear`` or ``seasonal`` path);
+    - ``per_period``: a value for each named period, ``{"2026-10": 1.1e6, "2026-11": 1.3e6}``;
+    - ``relative``: ``change`` (a fraction: 0.2 is 20% above) against the ``previous`` period
+      or the same period a year ago (``vs``);
+    - ``range``: stay between ``min`` and ``max`` (with ``direction: range``).
+
+    ``by`` may end any form except ``per_period``: the target does not apply after it.
+
+    Example:
+        >>> Target(1_200_000.0, dt.date(2026, 12, 31)).kind
+        'level'
+        >>> Target(change=0.2, vs="year_ago").kind, Target(min=4.5, max=4.8).kind
+        ('relative', 'range')
+    """
+
+    value: float | None = None
     by: dt.date | None = None
+    start: str | None = None  # the baseline period (``from:`` in YAML)
+    shape: str = "linear"  # one of TARGET_SHAPES
+    per_period: Mapping[str, float] = field(default_factory=dict, hash=False)
+    change: float | None = None
+    vs: str | None = None  # one of TARGET_VS
+    min: float | None = None
+    max: float | None = None
+
+    def __repr__(self) -> str:
+        # the fields that are set (a level's value and by always), as the notebooks show them
+        shown = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != _TARGET_DEFAULTS[f.name]
+            or (f.name in ("value", "by") and self.kind == "level")
+        ]
+        return f"Target({', '.join(shown)})"
+
+    @property
+    def kind(self) -> str:
+        """``level``, ``per_period``, ``relative`` or ``range``."""
+        if self.per_period:
+            return "per_period"
+        if self.change is not None:
+            return "relative"
+        if self.min is not None or self.max is not None:
+            return "range"
+        return "level"
+
+
+_TARGET_DEFAULTS: dict[str, Any] = {
+    "value": None, "by": None, "start": None, "shape": "linear", "per_period": {}, "change": None,
+    "vs": None, "min": None, "max": None,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Review(_Value):
+    """How KPIs are judged at a review: the spec's ``review:`` block, or a KPI's.
+
+    ``tolerance``: how far behind the pacing path (a fraction of the path's value, or of a range's
+    width) still counts as ``at_risk`` rather than ``off_track``; ``min_denominator``: fewer
+    observations than this make a rate ``insufficient_data``; ``alpha``: the significance level
+    of the change tests; ``checkins``: the check-in database (resolved against the spec's folder;
+    None for the default). ``given`` names the fields the YAML wrote: a KPI's ``review:`` block
+    overrides only those (see :meth:`Spec.review_for`).
+
+    Example:
+        >>> Review().tolerance, Review().min_denominator, Review().alpha
+        (0.05, 30, 0.05)
+        >>> Review().merged(Review(tolerance=0.1, given=frozenset({"tolerance"}))).tolerance
+        0.1
+    """
+
+    tolerance: float = 0.05
+    min_denominator: int = 30
+    alpha: float = 0.05
+    checkins: Path | None = None
+    given: frozenset[str] = frozenset()
+
+    def merged(self, over: Review | None) -> Review:
+        """These settings with the fields ``over`` wrote (its ``given``) taken from ``over``."""
+        if over is None or not over.given:
+            return self
+        changes = {name: getattr(over, name) for name in over.given}
+        return self._replace(**changes, given=self.given | over.given)
 
 
 #: The units a ``window: {to_date: ...}`` can run from the start of.
@@ -241,6 +331,7 @@ class Kpi(_Value):
     python: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict, hash=False)  # keeps Kpi hashable
     window: Window | None = None
+    review: Review | None = None  # the KPI's own review: block (merged by Spec.review_for)
 
     @property
     def is_ratio(self) -> bool:
@@ -282,6 +373,18 @@ class Spec(_Value):
     kpis: Mapping[str, Kpi]
     lines: Mapping[str, int] = field(default_factory=dict)
     calendar: Calendar = Calendar()
+    review: Review = Review()
+
+    def review_for(self, kpi: Kpi | str) -> Review:
+        """The review settings for a KPI: the spec's ``review:``, with the KPI's over them.
+
+        Example:
+            >>> spec = kpikit.load_spec("data/kpis.yml")  # doctest: +SKIP
+            >>> spec.review_for("revenue").tolerance  # doctest: +SKIP
+            0.05
+        """
+        kpi = self.kpi(kpi) if isinstance(kpi, str) else kpi
+        return self.review.merged(kpi.review)
 
     def kpi(self, kpi_id: str) -> Kpi:
         """The KPI with this id; a clear error with a did-you-mean hint if there is none."""

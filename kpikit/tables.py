@@ -95,12 +95,21 @@ def scorecard_table(scorecard: pd.DataFrame) -> pd.DataFrame:
             "Value": format_value(record["value"], record["unit"]),
             "Previous": format_value(record["previous"], record["unit"]),
             "Change": format_kpi_change(record["unit"], record.get("change"), record["change_pct"]),
-            "Target": format_target(record.get("target"), record["unit"], record.get("target_by")),
+            "Target": _target_text(record),
         }
         for _, title, records in objective_groups(scorecard)
         for i, record in enumerate(records)
     ]
     return pd.DataFrame(rows, columns=list(SCORECARD_TABLE_COLUMNS), dtype="str")
+
+
+def _target_text(record: dict[str, Any]) -> str:
+    """A scorecard row's target: the number (with its end date), or a range's bounds."""
+    unit = record["unit"]
+    if is_empty(record.get("target")) and not is_empty(record.get("target_low")):
+        text = f"{format_value(record['target_low'], unit)} to "
+        return text + format_value(record.get("target_high"), unit)
+    return format_target(record.get("target"), unit, record.get("target_by"))
 
 
 def objective_groups(
@@ -143,6 +152,8 @@ def objective_groups(
 
 
 def _direction(kpi: Kpi) -> str:
+    if kpi.direction == "range":
+        return "range (better inside the target range)"
     return "up (higher is better)" if kpi.direction == "up" else "down (lower is better)"
 
 
@@ -199,9 +210,7 @@ def kpi_table(spec: Spec, *, objective: str | None = None) -> pd.DataFrame:
             "Definition": kpi.definition,
             "Unit": kpi.unit,
             "Direction": _direction(kpi),
-            "Target": format_target(kpi.target.value, kpi.unit, kpi.target.by)
-            if kpi.target
-            else EMPTY,
+            "Target": format_target(kpi.target, kpi.unit) if kpi.target else EMPTY,
             "Cadence": kpi.cadence or EMPTY,
             "Types": ", ".join(kpi.types) or EMPTY,
         }

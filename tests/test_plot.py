@@ -96,6 +96,23 @@ def test_trend_target_is_a_dashed_line_at_the_target_value() -> None:
     assert "Target" not in "".join(_lines(plot_trend(_frame(), BOUNCE)))
 
 
+def test_trend_draws_per_period_targets_at_their_periods_and_a_range_as_a_band() -> None:
+    per_period = REVENUE._replace(target=Target(per_period={"2026-02": 950.0, "2026-04": 1050.0}))
+    ax = plot_trend(_frame(), per_period)
+    dashes = _lines(ax)["Target per month: 950.00 (2026-02), 1,050 (2026-04)"]
+    # the x positions of 2026-02 and 2026-04 on the calendar 2026-01 .. 2026-06
+    assert list(dashes.get_xdata()) == [1, 3]
+    assert list(dashes.get_ydata()) == [950.0, 1050.0]
+    band = REVENUE._replace(direction="range", target=Target(min=900.0, max=1000.0))
+    ax = plot_trend(_frame(), band)
+    (patch,) = [p for p in ax.patches if p.get_label() == "Target 900.00 to 1,000"]
+    ys = {
+        round(y, 6) for _, y in patch.get_path().transformed(patch.get_patch_transform()).vertices
+    }
+    assert {900.0, 1000.0} <= ys
+    assert ax.get_ylabel() == "currency, better inside the band"
+
+
 def test_trend_axis_uses_the_shared_formatters() -> None:
     ax = plot_trend(_frame(), BOUNCE)
     formatter = ax.yaxis.get_major_formatter()

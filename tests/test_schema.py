@@ -18,7 +18,17 @@ from kpikit import _load, _schema
 from kpikit._expr import MEASURE_FUNCS
 from kpikit._time_spec import CALENDAR_KEYS
 from kpikit.cli import main
-from kpikit.spec import CADENCES, DIRECTIONS, FOCUSES, KPI_TYPES, TO_DATE_UNITS, UNITS, WEEK_STARTS
+from kpikit.spec import (
+    CADENCES,
+    DIRECTIONS,
+    FOCUSES,
+    KPI_TYPES,
+    TARGET_SHAPES,
+    TARGET_VS,
+    TO_DATE_UNITS,
+    UNITS,
+    WEEK_STARTS,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "kpikit" / "schema" / "kpis.schema.json").read_text(encoding="utf-8"))
@@ -122,6 +132,18 @@ AGG = {"name": "K", "source": "orders", "unit": "count", "direction": "up"}
         with_kpi(**AGG, measure="sum(x)", window={"to_date": "year"}),
         with_kpi(**RATIO, target=0.5, cadence="weekly", types=["input", "leading"]),
         with_kpi(**RATIO, target={"value": 2, "by": "2026-12-31"}),
+        with_kpi(**RATIO, target={"value": 2, "by": "2026-12-31", "from": "2026-06"}),
+        with_kpi(**RATIO, target={"value": 2, "by": "2026-12-31", "from": "2026-06",
+                                  "shape": "seasonal"}),
+        with_kpi(**RATIO, target={"2026-10": 1.1, "2026-11": 1.3, "2026-Q4": 1.2, "2027": 1.4,
+                                  "FY2027-Q1": 1.0, "2026-W05": 1.0, "2026-12-31": 1.0}),
+        with_kpi(**RATIO, target={"change": 0.2, "vs": "year_ago"}),
+        with_kpi(**RATIO, target={"change": -0.1, "vs": "previous", "by": "2026-12-31"}),
+        with_kpi(**{**RATIO, "direction": "range"}, target={"min": 4.5, "max": 4.8}),
+        with_kpi(**RATIO, target=0.5, review={"tolerance": 0.1, "alpha": 0.01,
+                                              "min_denominator": 50}),
+        {**MINIMAL, "review": {"tolerance": 0.1, "min_denominator": 30, "alpha": 0.05,
+                               "checkins": "kpis.checkins.sqlite"}},
         with_kpi(name="F", formula="(revenue - cost) / revenue", unit="percent", direction="up"),
         with_kpi(name="F", formula="revenue / lag(revenue, 12) - 1", unit="ratio",
                  direction="down"),
@@ -204,6 +226,45 @@ BROKEN: list[tuple[str, Any, str]] = [
      "$.kpis.k.target"),
     ("a target without a value", with_kpi(**AGG, measure="sum(x)", target={"by": "2026-12-31"}),
      "$.kpis.k.target"),
+    ("a target mixing value and range",
+     with_kpi(**AGG, measure="sum(x)", target={"value": 1, "min": 0, "max": 2}), "$.kpis.k"),
+    ("a target mixing value and periods",
+     with_kpi(**AGG, measure="sum(x)", target={"value": 1, "2026-10": 2}), "$.kpis.k.target"),
+    ("a per-period target with a bad label",
+     with_kpi(**AGG, measure="sum(x)", target={"2026-13-1": 2}), "$.kpis.k.target"),
+    ("a per-period target that is text",
+     with_kpi(**AGG, measure="sum(x)", target={"2026-10": "lots"}), "$.kpis.k.target"),
+    ("a baseline without an end date",
+     with_kpi(**AGG, measure="sum(x)", target={"value": 1, "from": "2026-06"}),
+     "$.kpis.k.target"),
+    ("a shape without a baseline",
+     with_kpi(**AGG, measure="sum(x)", target={"value": 1, "by": "2026-12-31",
+                                               "shape": "seasonal"}), "$.kpis.k.target"),
+    ("a curvy shape",
+     with_kpi(**AGG, measure="sum(x)", target={"value": 1, "by": "2026-12-31",
+                                               "from": "2026-06", "shape": "curvy"}),
+     "$.kpis.k.target"),
+    ("a change without vs", with_kpi(**AGG, measure="sum(x)", target={"change": 0.2}),
+     "$.kpis.k.target"),
+    ("vs last_year", with_kpi(**AGG, measure="sum(x)", target={"change": 0.2, "vs": "last_year"}),
+     "$.kpis.k.target"),
+    ("a change of -100%", with_kpi(**AGG, measure="sum(x)", target={"change": -1, "vs": "previous"}),
+     "$.kpis.k.target"),
+    ("a range without direction: range",
+     with_kpi(**AGG, measure="sum(x)", target={"min": 1, "max": 2}), "$.kpis.k"),
+    ("direction: range with a number target",
+     with_kpi(**{**AGG, "direction": "range"}, measure="sum(x)", target=3), "$.kpis.k"),
+    ("direction: range without a target",
+     with_kpi(**{**AGG, "direction": "range"}, measure="sum(x)"), "$.kpis.k"),
+    ("a range without max",
+     with_kpi(**{**AGG, "direction": "range"}, measure="sum(x)", target={"min": 1}), "$.kpis.k"),
+    ("a review tolerance of 5", with_kpi(**AGG, measure="sum(x)", review={"tolerance": 5}),
+     "$.kpis.k.review"),
+    ("a misspelt review key", {**MINIMAL, "review": {"tolerence": 0.1}}, "$.review"),
+    ("checkins on a KPI", with_kpi(**AGG, measure="sum(x)", review={"checkins": "x.db"}),
+     "$.kpis.k.review"),
+    ("min_denominator 2.5", {**MINIMAL, "review": {"min_denominator": 2.5}},
+     "$.review.min_denominator"),
 ]  # fmt: skip
 
 
@@ -243,12 +304,13 @@ def test_every_key_the_loader_knows_is_in_the_schema() -> None:
         "KPI_KEYS": ("$defs", "kpi"),
         "TARGET_KEYS": ("$defs", "target", "anyOf", "1"),
         "CALENDAR_KEYS": ("$defs", "calendar"),
+        "REVIEW_KEYS": ("$defs", "review"),
     }
     constants = {n: v for n, v in vars(_load).items() if n.endswith("_KEYS")}
     constants["CALENDAR_KEYS"] = CALENDAR_KEYS
-    assert {"TOP_KEYS", "SOURCE_KEYS", "OBJECTIVE_KEYS", "KPI_KEYS", "TARGET_KEYS"} <= set(
-        constants
-    )
+    assert {
+        "TOP_KEYS", "SOURCE_KEYS", "OBJECTIVE_KEYS", "KPI_KEYS", "TARGET_KEYS", "REVIEW_KEYS"
+    } <= set(constants)  # fmt: skip
     for name, keys in constants.items():
         assert name in where, f"say where {name} lives in the schema"
         pointer = [int(p) if p.isdigit() else p for p in where[name]]
@@ -256,6 +318,8 @@ def test_every_key_the_loader_knows_is_in_the_schema() -> None:
         for part in pointer:
             node = node[part]
         assert set(keys) == set(node["properties"]), name
+    kpi_review = set(_properties("$defs", "kpi_review"))
+    assert kpi_review == set(_load.REVIEW_KEYS) - {"checkins"}  # checkins: top level only
 
 
 def test_enums_are_spec_pys_constants() -> None:
@@ -268,6 +332,9 @@ def test_enums_are_spec_pys_constants() -> None:
     assert tuple(objective["focus"]["enum"]) == FOCUSES
     calendar = SCHEMA["$defs"]["calendar"]["properties"]
     assert tuple(calendar["week_start"]["enum"]) == WEEK_STARTS
+    target = SCHEMA["$defs"]["target"]["anyOf"][1]["properties"]
+    assert tuple(target["shape"]["enum"]) == TARGET_SHAPES
+    assert tuple(target["vs"]["enum"]) == TARGET_VS
     windows = SCHEMA["$defs"]["window"]["oneOf"]
     assert tuple(windows[2]["properties"]["to_date"]["enum"]) == TO_DATE_UNITS
 

@@ -117,7 +117,7 @@ def test_every_problem_is_reported_at_once_with_file_line_kpi_and_hint(tmp_path:
         f"{path}:14: revenue: error: measure: column 'revnue' not found in source 'orders' (orders.csv) Hint: did you mean 'revenue'?",
         f"{path}:15: revenue: error: filter: column 'refundd' not found in source 'orders' (orders.csv) Hint: did you mean 'refunded'?",
         f"{path}:16: revenue: error: unit: expected one of count, currency, percent, ratio, score, duration, found 'dollars'",
-        f"{path}:17: revenue: error: direction: expected one of up, down, found 'upward'",
+        f"{path}:17: revenue: error: direction: expected one of up, down, range, found 'upward'",
         f"{path}:19: revenue: error: cadense: unknown key in KPI 'revenue' Hint: did you mean 'cadence'?",
         f"{path}:25: roas: error: source: unknown source 'campaign' Hint: did you mean 'campaigns'?",
     ]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from kpikit.spec import Kpi
+    from kpikit.spec import Kpi, Target
 
 __all__ = ["plot_trend"]
 
@@ -30,6 +30,25 @@ def _per_segment_target(kpi: Kpi) -> bool:
     """
     per_row = ("mean", "min", "max", "median", "quantile")
     return kpi.is_ratio or (kpi.measure is not None and kpi.measure.func in per_row)
+
+
+def _draw_target(ax: Axes, target: Target, unit: str, labels: list[str]) -> None:
+    """Draw a KPI's target on ``ax``.
+
+    A level target is a dashed line, per-period targets are dashes at their periods, a range is a
+    shaded band; a relative target (a different number each period) is not drawn.
+    """
+    label = f"Target {format_target(target, unit)}"
+    style: dict[str, Any] = {"color": _style.TARGET, "label": label}
+    if target.kind == "level" and target.value is not None:
+        ax.axhline(target.value, linestyle="--", linewidth=1.2, **style)
+    elif target.kind == "range" and target.min is not None and target.max is not None:
+        ax.axhspan(target.min, target.max, alpha=0.15, linewidth=0, **style)
+    elif target.kind == "per_period":
+        points = [(i, target.per_period[p]) for i, p in enumerate(labels) if p in target.per_period]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            ax.plot(xs, ys, linestyle="--", linewidth=1.2, marker="_", markersize=14, **style)
 
 
 def plot_trend(
@@ -92,14 +111,7 @@ def plot_trend(
             colour = _style.SERIES[i % len(_style.SERIES)]
             ax.plot(positions, values.to_numpy(), label=name, color=colour, **style)
         if kpi.target is not None and (segment_column is None or _per_segment_target(kpi)):
-            text = format_target(kpi.target.value, kpi.unit, kpi.target.by)
-            ax.axhline(
-                kpi.target.value,
-                linestyle="--",
-                linewidth=1.2,
-                color=_style.TARGET,
-                label=f"Target {text}",
-            )
+            _draw_target(ax, kpi.target, kpi.unit, labels)
         long_labels = bool(labels) and len(labels[0]) > 7  # weeks and days
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if long_labels else 8, integer=True))
         ax.xaxis.set_major_formatter(
@@ -110,7 +122,9 @@ def plot_trend(
         _style.value_axis(ax.yaxis, kpi.unit)
         if labels:
             ax.set_xlim(-0.5, len(labels) - 0.5)
-        arrow = "higher is better" if kpi.direction == "up" else "lower is better"
+        arrow = {"up": "higher is better", "down": "lower is better"}.get(
+            kpi.direction, "better inside the band"
+        )
         ax.set_title(kpi.name, loc="left", fontweight="bold")
         ax.set_ylabel(f"{kpi.unit}, {arrow}")
         if segment_column is not None or kpi.target is not None:

@@ -58,10 +58,12 @@ def _about(kpi: Kpi) -> str:
     parts = [
         f"<b>{html.escape(kpi.name)}</b>: {html.escape(kpi.description or '')}",
         f"formula <code>{html.escape(kpi.definition)}</code>",
-        "higher is better" if kpi.direction == "up" else "lower is better",
+        {"up": "higher is better", "down": "lower is better"}.get(
+            kpi.direction, "better inside the target range"
+        ),
     ]
     if kpi.target is not None:
-        target = format_target(kpi.target.value, kpi.unit, kpi.target.by)
+        target = format_target(kpi.target, kpi.unit)
         parts.append(f"target {html.escape(target)}")
     return " · ".join(parts)
 
