@@ -136,10 +136,12 @@ def review(
     periods.parse_period(period, spec.calendar)  # a clear error for a label of another calendar
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     first = periods.previous(period, HISTORY[grain])
+    splits = {k.id: pair for k in chosen if (pair := _division(k)) is not None}
+    wanted = [k.id for k in chosen] + [ref for pair in splits.values() for ref in pair]
     table = compute(
         spec,
         grain=grain,
-        kpis=[k.id for k in chosen],
+        kpis=list(dict.fromkeys(wanted)),
         start=first,
         end=period,
         data=data,
@@ -152,6 +154,11 @@ def review(
     rows = []
     for kpi in chosen:
         part = table[table["kpi"] == kpi.id].set_index("period")
+        if kpi.id in splits:  # a formula `a / b`: its parts are its numerator and denominator
+            top, bottom = (
+                table[table["kpi"] == ref].set_index("period")["value"] for ref in splits[kpi.id]
+            )
+            part = part.assign(numerator=top, denominator=bottom)
         rows.append(_row(spec, kpi, period, labels, part, notes))
     frame = _frame(rows)
     definitions = {k.id: (store.definition_hash(k), _target_text(k)) for k in chosen}
@@ -256,7 +263,7 @@ def _row(
         "checked_at": "",
         "changes": "",
     }
-    if kpi.is_ratio and math.isnan(value) and denominator == 0:
+    if _is_ratio(kpi) and math.isnan(value) and denominator == 0:
         row["reason"] = "the denominator is zero this period, so there is no value to judge"
     if notes is not None and kpi.id in set(notes["kpi"]):
         checkin = notes[notes["kpi"] == kpi.id].iloc[-1]
@@ -288,7 +295,7 @@ def _noise(
             return _Noise(float(interval.low), float(interval.high))
         flag = bool(stats.significant(p_value, alpha))
         return _Noise(float(interval.low), float(interval.high), p_value, flag, None, not flag)
-    if kpi.unit == "count" and not kpi.is_ratio:
+    if kpi.unit == "count" and not _is_ratio(kpi):
         earlier = [_number(part, label, "value") for label in labels[:-1]]
         limits = stats.control_limits(earlier)
         value = _number(part, period, "value")
@@ -299,9 +306,24 @@ def _noise(
     return _Noise()
 
 
+def _division(kpi: Kpi) -> tuple[str, str] | None:
+    """The two KPIs of a formula that is one KPI over another (``orders / sessions``), if so."""
+    from kpikit._formula import BinOp, Ref
+
+    formula = kpi.formula
+    if isinstance(formula, BinOp) and formula.op == "/":
+        if isinstance(formula.left, Ref) and isinstance(formula.right, Ref):
+            return formula.left.kpi, formula.right.kpi
+    return None
+
+
+def _is_ratio(kpi: Kpi) -> bool:
+    return kpi.is_ratio or _division(kpi) is not None
+
+
 def _is_rate(kpi: Kpi, successes: float, trials: float) -> bool:
-    """A share of trials that succeeded: a ratio KPI of whole counts, 0 <= successes <= trials."""
-    if not kpi.is_ratio or kpi.unit != "percent":
+    """A share of trials that succeeded: a ratio of whole counts, 0 <= successes <= trials."""
+    if not _is_ratio(kpi) or kpi.unit != "percent":
         return False
     if math.isnan(successes) or math.isnan(trials) or trials <= 0:
         return False
@@ -315,11 +337,14 @@ def _too_few(kpi: Kpi, denominator: float, minimum: int) -> bool:
     Only denominators that count things (rows, distinct ids, sums of whole numbers) are held to
     the minimum; a ratio over spend or revenue is not.
     """
-    if not kpi.is_ratio or kpi.denominator is None or math.isnan(denominator):
+    if not _is_ratio(kpi) or math.isnan(denominator):
         return False
-    counts = kpi.denominator.func in ("count", "count_distinct") or (
-        kpi.denominator.func == "sum" and denominator == round(denominator)
-    )
+    if kpi.denominator is not None:
+        counts = kpi.denominator.func in ("count", "count_distinct") or (
+            kpi.denominator.func == "sum" and denominator == round(denominator)
+        )
+    else:  # a formula a / b: b counts things when its values are whole
+        counts = denominator == round(denominator)
     return counts and 0 < denominator < minimum
 
 
