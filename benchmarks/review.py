@@ -34,6 +34,7 @@ def _timed(run: object) -> float:
 
 
 def main() -> int:
+    """Time the review on each backend, print the table; 1 when the goal is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="warm runs to take the median of")
     parser.add_argument(
@@ -49,7 +50,8 @@ def main() -> int:
     if period == "last-complete":
         period = kpikit.last_complete_period(spec, "month")
     print(f"review of {SPEC.relative_to(ROOT)} ({len(spec.kpis)} KPIs) for {period}")
-    print(f"python {sys.version.split()[0]}, kpikit {kpikit.__version__}, goal < {GOAL_SECONDS} s\n")
+    version = sys.version.split()[0]
+    print(f"python {version}, kpikit {kpikit.__version__}, goal < {GOAL_SECONDS} s\n")
     rows, missed = [], False
     for backend in args.backends.split(","):
         cold = _timed(lambda b=backend: kpikit.review(spec, period=period, backend=b))
