@@ -365,8 +365,8 @@ def _chance(
     target = assessed.target
     if kpi.direction == "range" and not (math.isnan(low) or math.isnan(high)):
         target = (low + high) / 2
-    if target is None or math.isnan(target):
-        return math.nan
+    if target is None or math.isnan(target) or assessed.periods_left is None:
+        return math.nan  # no target, or no time frame to reach it in
     values = [history[label] for label in labels]
     return float(
         forecast.probability_to_hit(
