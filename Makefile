@@ -26,7 +26,7 @@ define require_py311
 "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: kpikit needs Python >= 3.11, but '$(1)' is: $$(command -v "$(1)" >/dev/null && "$(1)" -V 2>&1 || echo 'not found')." >&2; echo "hint: make PYTHON=python3.11 (run 'make distclean' first if .venv was built by an older Python)" >&2; exit 1; }
 endef
 
-.PHONY: help report test test-browser notebooks lab check data bench lock clean distclean
+.PHONY: help report test test-browser notebooks lab check data bench bench-review lock clean distclean
 
 help: ## list the targets (default)
 	@echo "usage: make TARGET   (PYTHON=$(PYTHON), venv in $(VENV)/)"
@@ -87,6 +87,9 @@ data: $(STAMP) ## regenerate the sample data in data/
 
 bench: $(STAMP) ## time kpikit on each backend against hand-written SQL and pandas (BENCH_ARGS="--rows 1000000")
 	$(BIN)/python benchmarks/engine.py $(BENCH_ARGS)
+
+bench-review: $(STAMP) ## time a review of the whole sample spec (goal: under 2 s)
+	$(BIN)/python benchmarks/review.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements/lock.txt in a clean temporary venv (needs Python 3.11; review the diff)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \

@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from kpikit.errors import KpikitError
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from kpikit._load import lint_spec, load_spec
     from kpikit.engine import compute, last_complete_period
     from kpikit.functions import kpi_function
+    from kpikit.review import review
     from kpikit.scorecard import scorecard
     from kpikit.spec import Kpi, Spec
 
@@ -35,6 +38,7 @@ __all__ = [
     "last_complete_period",
     "lint_spec",
     "load_spec",
+    "review",
     "scorecard",
 ]
 
@@ -46,6 +50,7 @@ _LAZY = {
     "last_complete_period": "kpikit.engine",
     "lint_spec": "kpikit._load",
     "load_spec": "kpikit._load",
+    "review": "kpikit.review",
     "scorecard": "kpikit.scorecard",
 }
 
@@ -62,3 +67,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, whose functions named like their modules stay functions.
+
+    ``kpikit.review`` and ``kpikit.scorecard`` are functions defined in modules of the same name.
+    Importing such a module (``from kpikit.review import REVIEW_COLUMNS``) makes Python set the
+    package's attribute to the module, and ``kpikit.review(...)`` would then fail with "'module'
+    object is not callable". Setting a module over one of those names keeps the function instead.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -131,29 +131,23 @@ def run_checkin(args: argparse.Namespace) -> int:
 
 
 def _review_row(spec: Spec, kpi_id: str, period: str) -> dict[str, Any]:
-    """The KPI's ``value``, ``target`` and computed ``status`` for the period.
+    """The KPI's ``value``, ``target`` and computed ``status`` for the period, from its review."""
+    from kpikit.review import review
 
-    For now the value comes from :func:`kpikit.compute`, the target is the spec's target value,
-    and the status is None; once ``kpikit.review`` exists, its row for the KPI gives all three.
-    """
-    from kpikit.engine import compute
-
-    frame = compute(spec, grain=periods.grain_of(period), start=period, end=period, kpis=[kpi_id])
-    row = frame[(frame["kpi"] == kpi_id) & (frame["period"] == period)]
-    value = float(row["value"].iloc[0]) if len(row) else float("nan")
-    if len(row) and row["complete"].iloc[0] is not None and not bool(row["complete"].iloc[0]):
+    card = review(spec, period=period, kpis=[kpi_id])
+    row = card.iloc[0]
+    complete = row["complete"]  # a nullable boolean: NA when the period has no data at all
+    if complete is not None and complete == complete and str(complete) == "False":
         warnings.warn(
             f"the data covers only part of {period}: {kpi_id}'s value so far is recorded; "
             "check in on a complete period (--period last-complete) to judge it",
             KpikitWarning,
             stacklevel=2,
         )
-    target = spec.kpi(kpi_id).target
-    number = getattr(target, "value", None)
     return {
-        "value": value,
-        "target": float(number) if number is not None else float("nan"),
-        "status": None,
+        "value": float(row["value"]),
+        "target": float(row["target"]),
+        "status": str(row["computed_status"]),
     }
 
 

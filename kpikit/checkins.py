@@ -94,7 +94,7 @@ class StoreError(KpikitError):
 
 
 def database_path(spec: Spec, override: str | Path | None = None) -> Path:
-    """The check-in file of a spec: ``override`` if given, else ``<spec stem>.checkins.sqlite``.
+    """The check-in file of a spec: ``override``, the spec's ``review: checkins``, or the default.
 
     The default sits beside the spec (``data/kpis.yml`` -> ``data/kpis.checkins.sqlite``). A
     relative ``override`` is read from the spec's folder, as the paths of sources are (the
@@ -108,6 +108,8 @@ def database_path(spec: Spec, override: str | Path | None = None) -> Path:
         ('data/kpis.checkins.sqlite', 'data/store/ci.sqlite')
     """
     folder = Path(spec.path).parent
+    if override is None:
+        override = spec.review.checkins  # the spec's `review: {checkins: PATH}`, if any
     if override is not None:
         return folder / Path(override)  # an absolute override replaces the folder
     return folder / f"{Path(spec.path).stem}.checkins.sqlite"

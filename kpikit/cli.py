@@ -55,6 +55,8 @@ examples:
   kpikit compute data/kpis.yml --from 2026-01 --to 2026-06 --format csv -o h1.csv
   kpikit compute data/kpis.yml --grain quarter --by channel --backend duckdb
   kpikit compute data/kpis.yml --by campaign --top 5 --kpi roas
+  kpikit review data/kpis.yml --period last-complete
+  kpikit review data/kpis.yml --period 2026-11 --format html -o review.html
   kpikit report --period last-complete
   kpikit catalog --stage engagement
   kpikit catalog ctr
@@ -189,9 +191,61 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"folder for the reports (default: {DEFAULT_OUTPUT_DIR})",
     )
     report.add_argument(
+        "--no-save",
+        action="store_true",
+        help="do not store this report's review in the check-in database (by default it is "
+        "stored, so the next report says what changed since)",
+    )
+    report.add_argument(
         "-q", "--quiet", action="store_true", help="no progress lines or progress bar on stderr"
     )
     report.set_defaults(run=_report)
+
+    review = commands.add_parser(
+        "review",
+        help="the scorecard of one period: value, target, status, noise and chance of hitting",
+        description="Review every KPI for one period: its value against the target and the "
+        "pacing path, a status (achieved, on_track, at_risk, off_track, no_target, "
+        "insufficient_data) with its reason, the change and whether it is noise, and the chance "
+        "of reaching the target by the end of its time frame (docs/review.md).",
+    )
+    review.add_argument("spec", metavar="SPEC", help="the KPI spec file, e.g. data/kpis.yml")
+    review.add_argument(
+        "--period",
+        default=LAST_COMPLETE,
+        metavar="P",
+        help=f"the period, e.g. 2026-11 or 2026-Q3, or '{LAST_COMPLETE}' (default): the last "
+        "month every source covers completely",
+    )
+    review.add_argument(
+        "--kpi", action="append", default=[], metavar="ID", help="review only this KPI (repeat)"
+    )
+    review.add_argument("--backend", metavar="NAME", help="as for compute (default: pandas)")
+    review.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "html"),
+        default="table",
+        help="table: grouped by objective, status in colour on a terminal (default); csv and "
+        "json: every column of kpikit.review(); html: a standalone page",
+    )
+    review.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the status in a table: auto (on a terminal, unless NO_COLOR is set)",
+    )
+    review.add_argument(
+        "--save",
+        action="store_true",
+        help="save this review as a snapshot, so the next one says what changed since",
+    )
+    review.add_argument(
+        "--db", metavar="PATH", help="the check-in database (default: beside the spec)"
+    )
+    review.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
+    review.set_defaults(run=_review)
 
     catalog = commands.add_parser(
         "catalog",
@@ -396,6 +450,28 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _review(args: argparse.Namespace) -> int:
+    from kpikit import _review_cli
+
+    text, rows, period = _review_cli.run(
+        args.spec,
+        period=args.period,
+        kpis=list(args.kpi) or None,
+        backend=args.backend,
+        form=args.format,
+        save=args.save,
+        database=args.db,
+        color="never" if args.output else args.color,
+        stream=sys.stdout,
+    )
+    if args.output:
+        path = _write_atomically(Path(args.output), text)
+        print(f"{PROG}: wrote the review of {period} ({rows} KPIs) to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _catalog(args: argparse.Namespace) -> int:
     from kpikit._catalog_cli import run
 
@@ -461,9 +537,12 @@ def _report(args: argparse.Namespace) -> int:
             found=repr(args.period),
         )
     parameters: dict[str, Any] = {"period": period}
-    if "spec_path" in read_parameters(template):
+    declared = read_parameters(template)
+    if "spec_path" in declared:
         # The kernel runs in the template's folder: pass the spec the CLI checked, absolute.
         parameters["spec_path"] = str(spec_path.resolve())
+    if "save_review" in declared and not args.no_save:
+        parameters["save_review"] = True  # the next report says what changed since this one
     result = run_report(
         template,
         parameters=parameters,

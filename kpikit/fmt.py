@@ -28,8 +28,13 @@ __all__ = [
     "EMPTY",
     "MINUS",
     "MISSING_SEGMENT",
+    "STATUS_COLORS",
+    "STATUS_INK",
+    "STATUS_LABELS",
     "format_change",
     "format_kpi_change",
+    "format_probability",
+    "format_status",
     "format_segment",
     "format_target",
     "format_value",
@@ -305,3 +310,73 @@ def _describe(target: Target, unit: str) -> str:
         shape = ", seasonal" if target.shape == "seasonal" else ""
         text += f" (from {target.start}{shape})"
     return text
+
+
+# ------------------------------------------------------------------------------------- statuses
+
+#: How each review status reads, in the order of the scorecard's legend.
+STATUS_LABELS = {
+    "achieved": "Achieved",
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "no_target": "No target",
+    "insufficient_data": "Too little data",
+}
+#: One colour per status for tables and figures, from the Okabe-Ito palette (distinguishable with
+#: the common kinds of colour blindness); every status is also written out, never colour alone.
+STATUS_COLORS = {
+    "achieved": "#009E73",
+    "on_track": "#0072B2",
+    "at_risk": "#E69F00",
+    "off_track": "#D55E00",
+    "no_target": "#BBBBBB",
+    "insufficient_data": "#DDDDDD",
+}
+#: The text colour that reads on each status colour (contrast ratio 4.5 or more).
+STATUS_INK = {
+    "achieved": "#000000",
+    "on_track": "#FFFFFF",
+    "at_risk": "#000000",
+    "off_track": "#000000",
+    "no_target": "#000000",
+    "insufficient_data": "#000000",
+}
+
+
+def format_status(status: Any) -> str:
+    """A review status as people read it: ``On track``; ``–`` when empty.
+
+    Example:
+        >>> format_status("at_risk")
+        'At risk'
+        >>> format_status(None)
+        '–'
+    """
+    if is_empty(status):
+        return EMPTY
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " "))
+
+
+def format_probability(probability: Any) -> str:
+    """A probability as a whole percent, with ``<1%`` and ``>99%`` at the ends.
+
+    A forecast's 0.3% and 99.8% are not certainties; whole percents say as much as the method
+    knows.
+
+    Example:
+        >>> format_probability(0.724), format_probability(0.003), format_probability(1.0)
+        ('72%', '<1%', '100%')
+        >>> format_probability(float("nan"))
+        '–'
+    """
+    if is_empty(probability):
+        return EMPTY
+    number = _number(probability, "a probability")
+    if number in (0.0, 1.0):
+        return f"{number:.0%}"
+    if number < 0.01:
+        return "<1%"
+    if number > 0.99:
+        return ">99%"
+    return f"{number:.0%}"

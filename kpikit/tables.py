@@ -21,7 +21,18 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from kpikit.errors import ParameterError, did_you_mean
-from kpikit.fmt import EMPTY, format_kpi_change, format_target, format_value, is_empty
+from kpikit.fmt import (
+    EMPTY,
+    STATUS_COLORS,
+    STATUS_INK,
+    STATUS_LABELS,
+    format_kpi_change,
+    format_probability,
+    format_status,
+    format_target,
+    format_value,
+    is_empty,
+)
 from kpikit.spec import KPI_TYPES
 
 if TYPE_CHECKING:
@@ -35,12 +46,18 @@ __all__ = [
     "DEFINITION_COLUMNS",
     "NO_OBJECTIVE",
     "NUMBER_COLUMNS",
+    "REASON_COLUMNS",
+    "REVIEW_TABLE_COLUMNS",
     "SCORECARD_TABLE_COLUMNS",
     "kpi_definitions",
     "kpi_table",
     "objective_groups",
     "objective_table",
+    "review_reasons",
+    "review_summary",
+    "review_table",
     "scorecard_table",
+    "styled_review",
     "styled_table",
     "types_table",
 ]
@@ -50,7 +67,14 @@ SCORECARD_TABLE_COLUMNS = ("Objective", "KPI", "Value", "Previous", "Change", "T
 #: Objective shown for KPIs that serve no objective.
 NO_OBJECTIVE = "(no objective)"
 #: Columns of display tables that hold numbers: aligned right, every other column left.
-NUMBER_COLUMNS = ("Value", "Previous", "Change", "Target")
+NUMBER_COLUMNS = ("Value", "Previous", "Change", "Target", "Progress", "Chance", "Year ago")
+#: The columns of :func:`review_table`, in order ("Since last review" only when something moved).
+REVIEW_TABLE_COLUMNS = (
+    "Objective", "KPI", "Value", "Previous", "Change", "Target", "Progress", "Status", "Chance",
+    "Note",
+)  # fmt: skip
+#: The columns of :func:`review_reasons`, in order.
+REASON_COLUMNS = ("Objective", "KPI", "Status", "Why", "Noise")
 #: The columns of :func:`kpi_definitions`, in order.
 DEFINITION_COLUMNS = ("Objective", "KPI", "Definition", "Description", "Owner")
 
@@ -146,6 +170,169 @@ def objective_groups(
         groups.setdefault(key, (label, []))[1].append(record)
     order = [k for k in groups if k is not None] + ([None] if None in groups else [])
     return [(k, groups[k][0], groups[k][1]) for k in order]
+
+
+# -------------------------------------------------------------------------------------- reviews
+
+
+def review_table(card: pd.DataFrame) -> pd.DataFrame:
+    """A review (:func:`kpikit.review`) as display text, grouped by objective.
+
+    Columns: Objective, KPI, Value, Previous, Change, Target, Progress, Status, Chance (of
+    reaching the target by the end of its time frame) and Note (the owner's latest check-in);
+    plus "Since last review" when a saved review came before and something moved. A change
+    within noise says so (``+0.4 pts, noise``); a count outside its control limits says
+    ``unusual``.
+
+    Example:
+        >>> import pandas as pd
+        >>> card = pd.DataFrame({"kpi": ["ctr"], "name": ["CTR"], "objective": ["grow"],
+        ...     "objective_title": ["Grow"], "unit": ["percent"], "value": [0.021],
+        ...     "previous": [0.02], "change": [0.001], "change_pct": [0.05], "target": [0.025],
+        ...     "target_low": [float("nan")], "target_high": [float("nan")],
+        ...     "progress": [0.84], "status": ["at_risk"], "significant": [False],
+        ...     "outside_limits": [pd.NA], "probability_to_hit": [0.31], "note": [""],
+        ...     "changes": [""]})
+        >>> review_table(card).iloc[0].tolist()
+        ['Grow', 'CTR', '2.1%', '2.0%', '+0.1 pts, noise', '2.5%', '84%', 'At risk', '31%', '']
+    """
+    import pandas as pd
+
+    rows = []
+    for _, title, records in objective_groups(card):
+        for i, record in enumerate(records):
+            unit = record["unit"]
+            rows.append(
+                {
+                    "Objective": "" if i else title,
+                    "KPI": str(record["name"]),
+                    "Value": format_value(record["value"], unit),
+                    "Previous": format_value(record["previous"], unit),
+                    "Change": _review_change(record),
+                    "Target": _review_target(record),
+                    "Progress": EMPTY
+                    if is_empty(record.get("progress"))
+                    else f"{float(record['progress']):.0%}",
+                    "Status": format_status(record.get("status")),
+                    "Chance": format_probability(record.get("probability_to_hit")),
+                    "Note": "" if is_empty(record.get("note")) else str(record["note"]),
+                    "Since last review": ""
+                    if is_empty(record.get("changes"))
+                    else str(record["changes"]),
+                }
+            )
+    columns = list(REVIEW_TABLE_COLUMNS)
+    if any(row["Since last review"] for row in rows):
+        columns.append("Since last review")
+    return pd.DataFrame(rows, columns=columns, dtype="str")
+
+
+def review_summary(card: pd.DataFrame) -> str:
+    """How many KPIs are in each status, in one sentence: ``14 KPIs: 3 achieved, 6 on track ...``.
+
+    Example:
+        >>> import pandas as pd
+        >>> review_summary(pd.DataFrame({"status": ["on_track", "at_risk", "on_track"]}))
+        '3 KPIs: 2 on track, 1 at risk'
+    """
+    statuses = [str(s) for s in card["status"]]
+    counts = [(STATUS_LABELS[s].lower(), statuses.count(s)) for s in STATUS_LABELS if s in statuses]
+    others = len(statuses) - sum(n for _, n in counts)
+    if others:
+        counts.append(("other", others))
+    kpis = f"{len(statuses)} KPI{'s' * (len(statuses) != 1)}"
+    return kpis + ": " + ", ".join(f"{n} {label}" for label, n in counts) if counts else kpis
+
+
+def review_reasons(card: pd.DataFrame) -> pd.DataFrame:
+    """Why each KPI has its status, and what the noise says, grouped by objective.
+
+    Columns: Objective, KPI, Status, Why (the review's reason) and Noise (the 95% interval of a
+    rate, the p-value of its change, or a count outside its control limits).
+
+    Example:
+        >>> import pandas as pd
+        >>> card = pd.DataFrame({"kpi": ["ctr"], "name": ["CTR"], "objective": [None],
+        ...     "objective_title": [None], "unit": ["percent"], "value": [0.021],
+        ...     "previous": [0.02], "change_pct": [0.05], "status": ["on_track"],
+        ...     "reason": ["ahead of the path"], "ci_low": [0.019], "ci_high": [0.023],
+        ...     "p_value": [0.21], "outside_limits": [pd.NA]})
+        >>> review_reasons(card).iloc[0].tolist()[1:]
+        ['CTR', 'On track', 'ahead of the path', '95% interval 1.9% to 2.3%; change p = 0.21']
+    """
+    import pandas as pd
+
+    rows = [
+        {
+            "Objective": "" if i else title,
+            "KPI": str(record["name"]),
+            "Status": format_status(record.get("status")),
+            "Why": "" if is_empty(record.get("reason")) else str(record["reason"]),
+            "Noise": _noise_text(record),
+        }
+        for _, title, records in objective_groups(card)
+        for i, record in enumerate(records)
+    ]
+    return pd.DataFrame(rows, columns=list(REASON_COLUMNS), dtype="str")
+
+
+def _noise_text(record: dict[str, Any]) -> str:
+    parts = []
+    low, high = record.get("ci_low"), record.get("ci_high")
+    if not is_empty(low) and not is_empty(high):
+        unit = record["unit"]
+        parts.append(f"95% interval {format_value(low, unit)} to {format_value(high, unit)}")
+    p_value: Any = record.get("p_value")
+    if not is_empty(p_value):
+        parts.append(f"change p = {float(p_value):.2g}")
+    outside = record.get("outside_limits")
+    if not is_empty(outside):
+        parts.append("outside its control limits" if outside else "within its control limits")
+    return "; ".join(parts) or EMPTY
+
+
+def _review_target(record: dict[str, Any]) -> str:
+    unit = record["unit"]
+    low, high = record.get("target_low"), record.get("target_high")
+    if not is_empty(low) and not is_empty(high):
+        return f"{format_value(low, unit)} to {format_value(high, unit)}"
+    return format_target(record.get("target"), unit)
+
+
+def _review_change(record: dict[str, Any]) -> str:
+    text = format_kpi_change(record["unit"], record.get("change"), record.get("change_pct"))
+    if text == EMPTY:
+        return text
+    significant, outside = record.get("significant"), record.get("outside_limits")
+    if not is_empty(significant) and not significant:
+        return f"{text}, noise"
+    if not is_empty(outside) and outside:
+        return f"{text}, unusual"
+    return text
+
+
+def styled_review(card: pd.DataFrame) -> Styler:
+    """:func:`review_table` styled for a report: each status cell in its colour.
+
+    The colours are :data:`kpikit.fmt.STATUS_COLORS`; the status is also written out, so the
+    table reads the same without colour.
+
+    Example:
+        >>> card = kpikit.review("data/kpis.yml", period="2026-11")  # doctest: +SKIP
+        >>> html = styled_review(card).to_html()  # doctest: +SKIP
+    """
+    table = review_table(card)
+    statuses = [str(r.get("status")) for _, _, records in objective_groups(card) for r in records]
+
+    def paint(column: pd.Series) -> list[str]:
+        return [
+            f"color: {STATUS_INK[s]}; background-color: {STATUS_COLORS[s]}; font-weight: 600"
+            if s in STATUS_COLORS
+            else ""
+            for s in statuses[: len(column)]
+        ]
+
+    return styled_table(table).apply(paint, subset=["Status"])
 
 
 # ---------------------------------------------------------------------------------------- specs

@@ -381,17 +381,21 @@ def test_report_resolves_last_complete_and_passes_the_spec_it_checked(
     assert main([*args, "--output-dir", str(tmp_path)]) == 0
     (call,) = calls
     assert call["template"] == Path("templates/monthly_report.ipynb")
-    assert call["parameters"] == {"period": "2026-11", "spec_path": str(SPEC)}
+    # the report stores its review (save_review), so the next one says what changed since
+    assert call["parameters"] == {"period": "2026-11", "spec_path": str(SPEC), "save_review": True}
     assert call["output_dir"] == tmp_path / "2026-11"
     assert call["progress"] is False
     assert capsys.readouterr().out.splitlines() == [
         str(tmp_path / "2026-11" / "monthly_report.ipynb"),
         str(tmp_path / "2026-11" / "monthly_report.html"),
     ]
+    assert main([*args, "--output-dir", str(tmp_path), "--no-save"]) == 0
+    assert calls[-1]["parameters"] == {"period": "2026-11", "spec_path": str(SPEC)}
 
 
 def test_report_end_to_end_in_a_real_process(tmp_path: Path) -> None:
-    done = run("report", "--period", "2026-08", "--output-dir", str(tmp_path))
+    # --no-save: a test leaves no check-in database in data/
+    done = run("report", "--period", "2026-08", "--output-dir", str(tmp_path), "--no-save")
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "2026-08"
     assert done.stdout.splitlines() == [

@@ -20,11 +20,22 @@ def test_exported_members_are_pinned() -> None:
         "last_complete_period",
         "lint_spec",
         "load_spec",
+        "review",
         "scorecard",
     ]
     assert kpikit.__all__ == sorted(kpikit.__all__)
     for name in kpikit.__all__:
         assert getattr(kpikit, name) is not None
+
+
+def test_functions_named_like_their_modules_stay_callable_after_the_module_is_imported() -> None:
+    code = (
+        "import kpikit.review, kpikit.scorecard, kpikit\n"
+        "from kpikit.review import REVIEW_COLUMNS\n"
+        "print(callable(kpikit.review), callable(kpikit.scorecard), len(REVIEW_COLUMNS) > 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:

@@ -110,8 +110,9 @@ def _kernel_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_template_declares_typed_parameters_with_defaults_that_run_on_the_sample_data() -> None:
     params = read_parameters(TEMPLATE)
-    assert list(params) == ["period", "spec_path", "title"]
-    assert {p.type for p in params.values()} == {"str"}
+    assert list(params) == ["period", "spec_path", "title", "save_review"]
+    assert [p.type for p in params.values()] == ["str", "str", "str", "bool"]
+    assert params["save_review"].default is False  # only `kpikit report` stores the review
     assert params["period"].default == "2026-11"
     assert params["period"].help == "reporting month, YYYY-MM"
     assert (TEMPLATE.parent / params["spec_path"].default).resolve() == ROOT / "data" / "kpis.yml"
@@ -397,3 +398,42 @@ def test_real_run_of_a_failing_template_keeps_the_failed_notebook(
     assert banner.cell_type == "markdown" and "An Exception was encountered" in banner.source
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ZeroDivisionError"]
+
+
+def test_a_checkin_from_the_cli_shows_in_the_next_report_which_saves_its_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from kpikit.cli import main
+
+    # The sample spec in a folder of its own (sources read from data/), so its check-in database
+    # (kpis.checkins.sqlite, beside the spec) is written there and not in the repository.
+    text = (ROOT / "data" / "kpis.yml").read_text(encoding="utf-8")
+    text = re.sub(r"path: (\w+\.csv)", lambda m: f"path: {ROOT / 'data' / m[1]}", text)
+    spec = tmp_path / "kpis.yml"
+    spec.write_text(text, encoding="utf-8")
+    note = "Checkout fix shipped on the 20th; watch September"
+    checkin = ["checkin", str(spec), "conversion_rate", "--period", "2026-08", "--note", note]
+    assert main([*checkin, "--author", "Ben"]) == 0
+    _kernel_env(monkeypatch)
+    monkeypatch.chdir(ROOT)  # `kpikit report` finds templates/ in the current folder
+    out = tmp_path / "reports"
+    report = ["report", "--spec", str(spec), "--period", "2026-08", "--output-dir", str(out), "-q"]
+    assert main(report) == 0
+    nb = nbformat.read(out / "2026-08" / "monthly_report.ipynb", as_version=4)
+    table = output_text(cell_tagged(nb, "scorecard"), "text/html")
+    row = re.search(r"<tr>(?:(?!</tr>).)*>Conversion rate<(?:(?!</tr>).)*</tr>", table, re.DOTALL)
+    assert row is not None and note in row.group(0)
+    with sqlite3.connect(tmp_path / "kpis.checkins.sqlite") as db:  # the report saved its review
+        saved = db.execute(
+            "SELECT count(*) FROM snapshot_rows JOIN snapshots ON snapshot = snapshots.id"
+            " WHERE period = '2026-08'"
+        ).fetchone()[0]
+    assert saved == len(kpikit_spec_kpis(spec))
+
+
+def kpikit_spec_kpis(path: Path) -> list[str]:
+    import yaml
+
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["kpis"])

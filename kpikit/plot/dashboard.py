@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from kpikit import periods
 from kpikit.errors import ParameterError
-from kpikit.fmt import EMPTY, format_kpi_change, format_value, is_empty
+from kpikit.fmt import (
+    EMPTY,
+    STATUS_COLORS,
+    STATUS_INK,
+    format_kpi_change,
+    format_status,
+    format_value,
+    is_empty,
+)
 from kpikit.plot import _style
 from kpikit.plot._frames import calendar, segment_columns, series
 from kpikit.tables import objective_groups
@@ -118,8 +126,8 @@ def _tile(
             1,
             boxstyle="round,pad=0,rounding_size=0.04",
             facecolor=TILE_FACE,
-            edgecolor="#E1E4E8",
-            linewidth=0.8,
+            edgecolor=STATUS_COLORS.get(str(row.get("status")), "#E1E4E8"),
+            linewidth=1.6 if row.get("status") in STATUS_COLORS else 0.8,
             transform=ax.transAxes,
             clip_on=False,
             mutation_aspect=width / height,
@@ -149,6 +157,20 @@ def _tile(
         gid="value",
     )
     ax.text(0.06, 0.49, change, fontsize=8.5, color=colour, va="top", gid="change")
+    status = row.get("status")
+    if isinstance(status, str) and status in STATUS_COLORS:  # a review row: its status badge
+        ax.text(
+            0.94,
+            0.6,
+            format_status(status),
+            fontsize=7.5,
+            fontweight="bold",
+            color=STATUS_INK[status],
+            va="top",
+            ha="right",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": STATUS_COLORS[status], "linewidth": 0},
+            gid="status",
+        )
     if not is_empty(row.get("target")):
         by = row.get("target_by")
         target = format_value(row["target"], unit, compact=abs(row["target"]) >= COMPACT_FROM)
