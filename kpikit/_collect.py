@@ -10,17 +10,20 @@ damaged Parquet file is often found only then) become a :class:`~kpikit.errors.D
 naming the source, in either thread, as they do when the file cannot be opened.
 
 Imports happen in this thread only: pyarrow (and numpy, which pyarrow imports), which the worker
-builds its result with, is imported before the worker starts; pandas and pyarrow's pandas glue
-while it runs. narwhals looks pandas up in ``sys.modules`` to recognise frames and would meet a
-half-imported module, so the worker calls DuckDB alone, never narwhals.
+builds its result with, is imported before the worker starts; pandas, pyarrow's pandas glue and
+narwhals' Arrow glue while it runs. narwhals looks pandas up in ``sys.modules`` to recognise
+frames and would meet a half-imported module, so the worker calls DuckDB alone, never narwhals.
 
 No library offers this: concurrent.futures would do the join, at the cost of importing it
 (a small thread with a result box is all that is needed).
 
 Example:
+    >>> from pathlib import Path
+    >>> import duckdb
     >>> import narwhals as nw
-    >>> import pandas as pd
-    >>> collect(nw.from_native(pd.DataFrame({"a": [1]})).lazy()).to_dict("list")
+    >>> from kpikit.spec import Source
+    >>> ads = Source("ads", Path("ads.parquet"), "date")
+    >>> collect(nw.from_native(duckdb.sql("SELECT 1 AS a")), ads).to_dict("list")
     {'a': [1]}
 """
 
@@ -86,6 +89,7 @@ def _beside_imports(relation: Any) -> pd.DataFrame:
 
     worker = threading.Thread(target=run, name="kpikit-query", daemon=True)
     worker.start()
+    import narwhals._arrow.namespace  # noqa: F401  (narwhals' glue for the result, below)
     import pandas  # noqa: F401
     import pyarrow.pandas_compat  # noqa: F401  (what Table.to_pandas imports on first use)
 
