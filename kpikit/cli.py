@@ -269,7 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``kpikit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    """Run ``kpikit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status.
+
+    Run as the command (``argv`` None), the process skips Python's last garbage collection at
+    exit, which walks every object pandas and its libraries made (about 0.07 s): ``gc.freeze``
+    runs after every other exit handler, and the operating system frees the memory.
+    """
+    if argv is None:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)  # exit handlers run last-registered first: this one last
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

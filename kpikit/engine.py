@@ -51,6 +51,7 @@ import narwhals as nw
 
 from kpikit import periods
 from kpikit._backends import get_backend, read_source
+from kpikit._collect import collect
 from kpikit._compare import add_comparisons, parse_compare
 from kpikit._data import (
     check_columns,
@@ -143,8 +144,7 @@ def compute(
         >>> table = compute("data/kpis.yml", grain="month", kpis=["revenue"])  # doctest: +SKIP
         >>> table.loc[table.period == "2026-11", "value"]  # doctest: +SKIP
     """
-    import pandas as pd
-
+    # pandas is imported once the first query runs (kpikit._collect), not here.
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
     engine = get_backend(backend).name
     segments = _segments(by)
@@ -207,6 +207,8 @@ def compute(
                     source, pythons, native, grain, segments, days, calendar
                 )
                 parts.extend(frames)
+        import pandas as pd
+
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
         table = windows.apply(table, segments)
         formulas = _computable(
@@ -422,8 +424,6 @@ def _compute_source(
     calendar: periods.Calendar = periods.DEFAULT_CALENDAR,
 ) -> tuple[list[pd.DataFrame], tuple[dt.date | None, dt.date | None]]:
     """The source's KPI rows, and the first and last day it has data for (within ``window``)."""
-    import pandas as pd
-
     _check_segments(column_names(native), segments, source, kpis)
     for kpi in kpis:
         measures = [m for m in (kpi.measure, kpi.numerator, kpi.denominator) if m is not None]
@@ -470,7 +470,9 @@ def _compute_source(
     for name in (_PERIOD, _FIRST, _LAST):
         if getattr(schema_out[name], "time_zone", None):
             fixes.append(nw.col(name).dt.replace_time_zone(None))
-    result = to_pandas(grouped.with_columns(*fixes))
+    result = collect(grouped.with_columns(*fixes), source)  # DuckDB runs beside import pandas
+    import pandas as pd
+
     undated = result[_PERIOD].isna()
     if undated.any():
         count = int(result.loc[undated, "__kpikit_rows"].sum())

@@ -50,3 +50,19 @@ def test_python_dash_m_kpikit_cli_runs_the_command() -> None:
     import kpikit
 
     assert (done.returncode, done.stdout) == (0, f"kpikit {kpikit.__version__}\n")
+
+
+@pytest.mark.parametrize(("call", "frozen"), [("main()", True), ("main(['schema'])", False)])
+def test_the_command_skips_the_last_garbage_collection_at_exit(call: str, frozen: bool) -> None:
+    # An exit handler registered before main() runs after main()'s own (last in, first out).
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "import kpikit.cli\n"
+        "sys.argv = ['kpikit', 'schema']\n"
+        f"status = kpikit.cli.{call}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"frozen {frozen}"
