@@ -206,6 +206,9 @@ def _row(
     assessed = targets.assess(kpi, history, period, spec=spec)
     previous_label = labels[-2]
     before = targets.assess(kpi, history, previous_label, spec=spec)
+    off_grain = _off_grain(kpi, periods.grain_of(period))
+    if off_grain is not None:  # a monthly revenue target says nothing about a quarter's revenue
+        assessed, before = (_without_target(a, off_grain) for a in (assessed, before))
     value = history[period]
     denominator = _number(part, period, "denominator")
     noise = _noise(kpi, part, period, previous_label, labels, rules.alpha)
@@ -305,6 +308,49 @@ def _noise(
         outside = bool(flags[0])
         return _Noise(outside_limits=outside, within_noise=not outside)
     return _Noise()
+
+
+#: The grain a KPI's cadence reviews it at.
+_CADENCE_GRAIN = {
+    "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year",
+}  # fmt: skip
+
+
+def _off_grain(kpi: Kpi, grain: str) -> str | None:
+    """Why a KPI's target cannot judge a period of this grain (None when it can).
+
+    A target is set for the KPI's cadence. A total (a sum or a count, in currency or counted
+    things) grows with the length of the period, so a monthly target says nothing about a week or
+    a quarter; rates, averages and scores do not grow with it and keep their target at any grain.
+    """
+    cadence = _CADENCE_GRAIN.get(kpi.cadence or "")
+    if (
+        cadence is None
+        or cadence == grain
+        or kpi.target is None
+        or kpi.unit not in ("count", "currency")
+    ):
+        return None
+    if _is_ratio(kpi) or (
+        kpi.measure is not None and kpi.measure.func not in ("sum", "count", "count_distinct")
+    ):
+        return None
+    return (
+        f"its target is for a {cadence} ({kpi.cadence} cadence) and a {grain}'s total is not "
+        f"comparable: review it by {cadence}"
+    )
+
+
+def _without_target(assessed: Any, reason: str) -> Any:
+    """The assessment with no target that applies: status no_target, for ``reason``."""
+    import dataclasses
+
+    nan = math.nan
+    return dataclasses.replace(
+        assessed,
+        target=nan, target_low=nan, target_high=nan, expected=nan, progress=nan,
+        required_run_rate=nan, periods_left=None, status="no_target", reason=reason,
+    )  # fmt: skip
 
 
 def _division(kpi: Kpi) -> tuple[str, str] | None:

@@ -42,6 +42,7 @@ kpis:
     direction: up
     objective: grow
     target: {value: 200000, by: 2026-12-31}
+    cadence: monthly
   conversion_rate:
     name: Conversion rate
     source: web
@@ -51,6 +52,7 @@ kpis:
     direction: up
     objective: grow
     target: {value: TARGET_RATE, by: 2026-12-31}
+    cadence: monthly
   conversions:
     name: Conversions
     source: web
@@ -195,6 +197,22 @@ def test_a_status_change_within_noise_is_labelled_noise(case: Path) -> None:
     assert p_value > 0.05
     assert bool(rate["noise"]) is True
     assert "within noise" in rate["reason"]
+
+
+def test_a_monthly_target_of_a_total_does_not_judge_a_quarter_but_a_rate_keeps_it(
+    case: Path,
+) -> None:
+    card = review(case, period="2026-Q3")
+    revenue = row(card, "revenue")  # 3 months of revenue against a monthly target: not comparable
+    quarter = sum(REVENUE[month(m)] for m in ("2026-07", "2026-08", "2026-09"))
+    assert revenue["value"] == pytest.approx(quarter)
+    assert revenue["status"] == "no_target" and math.isnan(revenue["target"])
+    assert "review it by month" in revenue["reason"]
+    assert math.isnan(revenue["probability_to_hit"])
+    rate = row(card, "conversion_rate")  # a rate is a rate at any grain
+    sums = [(CONVERSIONS[month(m)], SESSIONS[month(m)]) for m in ("2026-07", "2026-08", "2026-09")]
+    assert rate["value"] == pytest.approx(sum(x for x, _ in sums) / sum(n for _, n in sums))
+    assert rate["target"] == pytest.approx(0.05) and rate["status"] == "off_track"
 
 
 def test_last_complete_resolves_to_the_last_whole_month(case: Path) -> None:
