@@ -132,12 +132,20 @@ def run_checkin(args: argparse.Namespace) -> int:
 
 def _review_row(spec: Spec, kpi_id: str, period: str) -> dict[str, Any]:
     """The KPI's ``value``, ``target`` and computed ``status`` for the period, from its review."""
+    from kpikit.fmt import is_empty
     from kpikit.review import review
 
     card = review(spec, period=period, kpis=[kpi_id])
     row = card.iloc[0]
     complete = row["complete"]  # a nullable boolean: NA when the period has no data at all
-    if complete is not None and complete == complete and str(complete) == "False":
+    if is_empty(complete) and is_empty(row["value"]):
+        raise ParameterError(
+            f"no data for {kpi_id} in {period}",
+            expected="a period the KPI's data covers",
+            found=f"no rows for {period}",
+            hint="check in on a period with data, e.g. --period last-complete",
+        )
+    if not is_empty(complete) and not bool(complete):
         warnings.warn(
             f"the data covers only part of {period}: {kpi_id}'s value so far is recorded; "
             "check in on a complete period (--period last-complete) to judge it",

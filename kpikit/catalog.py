@@ -33,7 +33,7 @@ STAGES = ("reach", "engagement", "results")
 HOW_KEYS = ("measure", "numerator", "denominator", "formula", "python")
 _ENTRY_KEYS = (
     "name", "definition", "measure", "numerator", "denominator", "formula", "python", "filter",
-    "window", "columns", "unit", "direction", "types", "stage", "variant", "aliases",
+    "window", "columns", "unit", "direction", "types", "stage", "variant", "aliases", "proportion",
 )  # fmt: skip
 
 
@@ -62,6 +62,9 @@ class Entry:
     filter: str | None = None
     window: Any = None
     python_columns: tuple[str, ...] = ()
+    #: A share of counted things (successes out of trials, e.g. clicks out of impressions), so a
+    #: review gives it a Wilson interval, a z-test of its change and a minimum denominator.
+    proportion: bool = False
 
     @property
     def kind(self) -> str:
@@ -154,7 +157,8 @@ def _entry(eid: str, raw: Mapping[str, Any]) -> Entry:
         id=eid, name=raw["name"], definition=raw["definition"], unit=raw["unit"],
         direction=raw["direction"], types=tuple(raw.get("types", ())), stage=raw.get("stage"),
         variant=raw.get("variant"), aliases=tuple(raw.get("aliases", ())), window=raw.get("window"),
-        python_columns=tuple(raw.get("columns", ())), **texts,
+        python_columns=tuple(raw.get("columns", ())), proportion=bool(raw.get("proportion")),
+        **texts,
     )  # fmt: skip
 
 

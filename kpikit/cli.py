@@ -240,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="save this review as a snapshot, so the next one says what changed since",
     )
     review.add_argument(
-        "--db", metavar="PATH", help="the check-in database (default: beside the spec)"
+        "--db",
+        metavar="PATH",
+        help="the check-in database, relative to the current folder (default: beside the spec)",
     )
     review.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
@@ -470,7 +472,7 @@ def _review(args: argparse.Namespace) -> int:
         backend=args.backend,
         form=args.format,
         save=args.save,
-        database=args.db,
+        database=str(Path(args.db).absolute()) if args.db else None,  # as checkin's --db
         color="never" if args.output else args.color,
         stream=sys.stdout,
     )

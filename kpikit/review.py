@@ -128,6 +128,7 @@ def review(
             "period must be text",
             expected=f"a label such as 2026-11, or {LAST_COMPLETE}",
             found=repr(period),
+            hint='quote it: period="2026-11"',
         )
     period = period.strip()
     if period == LAST_COMPLETE:
@@ -135,6 +136,13 @@ def review(
     grain = periods.grain_of(period)
     periods.parse_period(period, spec.calendar)  # a clear error for a label of another calendar
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
+    if save and len(chosen) < len(spec.kpis):
+        raise ParameterError(
+            "only a review of every KPI can be saved",
+            expected="save=True without kpis=",
+            found=f"{len(chosen)} of {len(spec.kpis)} KPIs",
+            hint="the next review compares with the saved one: drop --kpi (or kpis=) to save it",
+        )
     first = periods.previous(period, HISTORY[grain])
     splits = {k.id: pair for k in chosen if (pair := _division(k)) is not None}
     wanted = [k.id for k in chosen] + [ref for pair in splits.values() for ref in pair]
@@ -211,16 +219,23 @@ def _row(
         assessed, before = (_without_target(a, off_grain) for a in (assessed, before))
     value = history[period]
     denominator = _number(part, period, "denominator")
-    noise = _noise(kpi, part, period, previous_label, labels, rules.alpha)
+    complete = _flag(part, period, "complete")
+    noise = _noise(spec, kpi, part, period, previous_label, labels, rules.alpha, complete)
     status, reason = assessed.status, assessed.reason
-    if _too_few(kpi, denominator, rules.min_denominator):
+    if _too_few(spec, kpi, denominator, rules.min_denominator):
         status = "insufficient_data"
         reason = (
             f"only {denominator:,.0f} in the denominator, under the minimum of "
             f"{rules.min_denominator:,}: too few to judge"
         )
+    if complete is False and _is_total(kpi) and status not in ("no_target", "insufficient_data"):
+        status = "insufficient_data"
+        reason = (
+            f"the data covers only part of {period}, and a total so far is not judged against "
+            "the whole period's target"
+        )
     previous_status = before.status
-    if _too_few(kpi, _number(part, previous_label, "denominator"), rules.min_denominator):
+    if _too_few(spec, kpi, _number(part, previous_label, "denominator"), rules.min_denominator):
         previous_status = "insufficient_data"
     moved = status != previous_status and "no_target" not in (status, previous_status)
     noise_flag: Any = None
@@ -237,7 +252,7 @@ def _row(
         "unit": kpi.unit,
         "direction": kpi.direction,
         "period": period,
-        "complete": _flag(part, period, "complete"),
+        "complete": complete,
         "value": value,
         "target": assessed.target,
         "target_low": assessed.target_low,
@@ -281,16 +296,23 @@ def _row(
 
 
 def _noise(
-    kpi: Kpi, part: pd.DataFrame, period: str, previous: str, labels: list[str], alpha: float
+    spec: Spec,
+    kpi: Kpi,
+    part: pd.DataFrame,
+    period: str,
+    previous: str,
+    labels: list[str],
+    alpha: float,
+    complete: Any,
 ) -> _Noise:
     """Wilson interval and z-test for rates; XmR control limits for counts."""
     from kpikit import stats
 
     x, n = _number(part, period, "numerator"), _number(part, period, "denominator")
-    if _is_rate(kpi, x, n):
+    if _is_rate(spec, kpi, x, n):
         interval: Any = stats.wilson_interval(x, n)
         x0, n0 = _number(part, previous, "numerator"), _number(part, previous, "denominator")
-        if not _is_rate(kpi, x0, n0) or bool(part.loc[period, "previous_to_date"]):
+        if not _is_rate(spec, kpi, x0, n0) or bool(part.loc[period, "previous_to_date"]):
             return _Noise(float(interval.low), float(interval.high))
         test: Any = stats.two_proportion_z_test(x, n, x0, n0)
         p_value = float(test.p_value)
@@ -298,7 +320,7 @@ def _noise(
             return _Noise(float(interval.low), float(interval.high))
         flag = bool(stats.significant(p_value, alpha))
         return _Noise(float(interval.low), float(interval.high), p_value, flag, None, not flag)
-    if kpi.unit == "count" and not _is_ratio(kpi):
+    if kpi.unit == "count" and not _is_ratio(kpi) and complete is not False:  # not a partial count
         earlier = [_number(part, label, "value") for label in labels[:-1]]
         limits: Any = stats.control_limits(earlier)
         value = _number(part, period, "value")
@@ -319,26 +341,43 @@ _CADENCE_GRAIN = {
 def _off_grain(kpi: Kpi, grain: str) -> str | None:
     """Why a KPI's target cannot judge a period of this grain (None when it can).
 
-    A target is set for the KPI's cadence. A total (a sum or a count, in currency or counted
-    things) grows with the length of the period, so a monthly target says nothing about a week or
-    a quarter; rates, averages and scores do not grow with it and keep their target at any grain.
+    A target is set for the KPI's cadence (monthly when none is given). A total (a sum or a count,
+    in currency or counted things) grows with the length of the period, and a formula with
+    ``lag()`` counts its lag in periods (``lag(revenue, 12)`` is a year back only on months), so
+    neither can be judged at another grain against that target. Rates, averages and scores keep
+    their target at any grain.
     """
-    cadence = _CADENCE_GRAIN.get(kpi.cadence or "")
-    if (
-        cadence is None
-        or cadence == grain
-        or kpi.target is None
-        or kpi.unit not in ("count", "currency")
-    ):
+    cadence = _CADENCE_GRAIN.get(kpi.cadence or "monthly")
+    if cadence is None or cadence == grain or kpi.target is None:
         return None
-    if _is_ratio(kpi) or (
-        kpi.measure is not None and kpi.measure.func not in ("sum", "count", "count_distinct")
-    ):
+    if _is_total(kpi):
+        what = f"a {grain}'s total is not comparable"
+    elif kpi.formula is not None and _has_lag(kpi.formula):
+        what = f"its lag() counts {grain}s on a {grain} review"
+    else:
         return None
-    return (
-        f"its target is for a {cadence} ({kpi.cadence} cadence) and a {grain}'s total is not "
-        f"comparable: review it by {cadence}"
-    )
+    return f"its target is for a {cadence} ({cadence} cadence) and {what}: review it by {cadence}"
+
+
+def _is_total(kpi: Kpi) -> bool:
+    """A KPI that grows with the length of its period: a sum or count of money or things."""
+    if kpi.unit not in ("count", "currency") or _is_ratio(kpi) or kpi.python is not None:
+        return False
+    if kpi.window is not None and kpi.window.periods is None:  # to date, or running: cumulative
+        return False
+    return kpi.measure is None or kpi.measure.func in ("sum", "count", "count_distinct")
+
+
+def _has_lag(formula: Any) -> bool:
+    from kpikit._formula import BinOp, Lag, Neg
+
+    if isinstance(formula, Lag):
+        return True
+    if isinstance(formula, Neg):
+        return _has_lag(formula.operand)
+    if isinstance(formula, BinOp):
+        return _has_lag(formula.left) or _has_lag(formula.right)
+    return False
 
 
 def _without_target(assessed: Any, reason: str) -> Any:
@@ -368,9 +407,16 @@ def _is_ratio(kpi: Kpi) -> bool:
     return kpi.is_ratio or _division(kpi) is not None
 
 
-def _is_rate(kpi: Kpi, successes: float, trials: float) -> bool:
-    """A share of trials that succeeded: a ratio of whole counts, 0 <= successes <= trials."""
-    if not _is_ratio(kpi) or kpi.unit != "percent":
+def _is_rate(spec: Spec, kpi: Kpi, successes: float, trials: float) -> bool:
+    """A share of trials that succeeded, so the Wilson interval and the z-test apply.
+
+    The KPI must count things in both parts: a catalog entry marked ``proportion`` (clicks out of
+    impressions, opens out of delivered emails ...), a ratio of ``count()`` or
+    ``count_distinct()``, or a formula ``a / b`` of two count KPIs. Ratios of money (advertising
+    cost of sales, margins) are not proportions, even when the amounts are whole. The numbers
+    must then be whole, with 0 <= successes <= trials.
+    """
+    if not _counts_things(spec, kpi):
         return False
     if math.isnan(successes) or math.isnan(trials) or trials <= 0:
         return False
@@ -378,20 +424,29 @@ def _is_rate(kpi: Kpi, successes: float, trials: float) -> bool:
     return whole and 0 <= successes <= trials
 
 
-def _too_few(kpi: Kpi, denominator: float, minimum: int) -> bool:
+def _counts_things(spec: Spec, kpi: Kpi) -> bool:
+    from kpikit import catalog
+
+    if kpi.catalog is not None:
+        return catalog.entry(kpi.catalog).proportion
+    if kpi.numerator is not None and kpi.denominator is not None:
+        counted = ("count", "count_distinct")
+        return kpi.numerator.func in counted and kpi.denominator.func in counted
+    pair = _division(kpi)
+    return pair is not None and all(spec.kpis[ref].unit == "count" for ref in pair)
+
+
+def _too_few(spec: Spec, kpi: Kpi, denominator: float, minimum: int) -> bool:
     """A ratio over a count too small to judge: fewer than ``minimum`` in the denominator.
 
-    Only denominators that count things (rows, distinct ids, sums of whole numbers) are held to
-    the minimum; a ratio over spend or revenue is not.
+    Proportions (see :func:`_is_rate`) and ratios over ``count()`` or ``count_distinct()`` (average
+    order value over orders) are held to the minimum; a ratio over spend or revenue is not.
     """
     if not _is_ratio(kpi) or math.isnan(denominator):
         return False
-    if kpi.denominator is not None:
-        counts = kpi.denominator.func in ("count", "count_distinct") or (
-            kpi.denominator.func == "sum" and denominator == round(denominator)
-        )
-    else:  # a formula a / b: b counts things when its values are whole
-        counts = denominator == round(denominator)
+    counts = _counts_things(spec, kpi) or (
+        kpi.denominator is not None and kpi.denominator.func in ("count", "count_distinct")
+    )
     return counts and 0 < denominator < minimum
 
 

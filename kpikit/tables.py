@@ -215,7 +215,9 @@ def review_table(card: pd.DataFrame) -> pd.DataFrame:
                     else f"{float(record['progress']):.0%}",
                     "Status": format_status(record.get("status")),
                     "Chance": format_probability(record.get("probability_to_hit")),
-                    "Note": "" if is_empty(record.get("note")) else str(record["note"]),
+                    "Note": ""
+                    if is_empty(record.get("note"))
+                    else " / ".join(str(record["note"]).splitlines()),
                     "Since last review": ""
                     if is_empty(record.get("changes"))
                     else str(record["changes"]),
@@ -473,7 +475,8 @@ def styled_table(table: pd.DataFrame) -> Styler:
     numbers: list[Hashable] = [c for c in table.columns if c in NUMBER_COLUMNS]
     text: list[Hashable] = [c for c in table.columns if c not in NUMBER_COLUMNS]
     digest = hashlib.sha1("|".join(map(str, table.columns)).encode()).hexdigest()[:8]
-    style = table.style.set_uuid(f"kpikit-{digest}").hide(axis="index")
+    # Cells are text from the spec, the data and check-in notes: escape them, never render them.
+    style = table.style.format(escape="html").set_uuid(f"kpikit-{digest}").hide(axis="index")
     for columns, side in ((text, "left"), (numbers, "right")):
         if columns:
             style = style.set_properties(subset=columns, **{"text-align": side})

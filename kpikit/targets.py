@@ -151,7 +151,9 @@ def _pace(
                 " Last year's values for these periods are missing or flat, so the path is linear."
             )
         else:
-            share = (last[1] - last[0]) / moved
+            # Last year's share of the way, kept within the path: a month that overshot last year
+            # (or went backwards) must not put the bar beyond the target or behind the baseline.
+            share = min(max((last[1] - last[0]) / moved, 0.0), 1.0)
     return baseline + (target.value - baseline) * share, baseline, note
 
 

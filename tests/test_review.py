@@ -44,12 +44,11 @@ kpis:
     target: {value: 200000, by: 2026-12-31}
     cadence: monthly
   conversion_rate:
+    # the catalog's click-through rate (a proportion), on these columns
+    use: ctr
+    columns: {clicks: conversions, impressions: sessions}
     name: Conversion rate
     source: web
-    numerator: sum(conversions)
-    denominator: sum(sessions)
-    unit: percent
-    direction: up
     objective: grow
     target: {value: TARGET_RATE, by: 2026-12-31}
     cadence: monthly
@@ -66,6 +65,11 @@ kpis:
     measure: sum(sessions)
     unit: count
     direction: up
+  money_share:
+    # whole amounts of money, the smaller over the larger: a percent, but not a proportion
+    use: acos
+    columns: {spend: conversions, attributed_sales: revenue}
+    source: web
   rate_by_formula:
     name: Conversion rate (formula)
     formula: conversions / sessions
@@ -74,10 +78,12 @@ kpis:
 """
 
 
-def write_case(folder: Path, *, target_rate: float = 0.05, extra: str = "") -> Path:
+def write_case(
+    folder: Path, *, target_rate: float = 0.05, extra: str = "", last_day: str = "2026-11-30"
+) -> Path:
     rows = pd.DataFrame(
         {
-            "date": [m.start_time.date().isoformat() for m in MONTHS] + ["2026-11-30"],
+            "date": [m.start_time.date().isoformat() for m in MONTHS] + [last_day],
             "sessions": [*SESSIONS, 0],
             "conversions": [*CONVERSIONS, 0],
             "revenue": [*REVENUE, 0.0],
@@ -123,10 +129,11 @@ def test_columns_and_order(case: Path) -> None:
         "conversion_rate",
         "conversions",
         "sessions",
+        "money_share",
         "rate_by_formula",
     ]
     assert set(card["period"]) == {"2026-11"}
-    assert card["complete"].tolist() == [True] * 5
+    assert card["complete"].tolist() == [True] * 6
 
 
 def test_values_previous_and_year_ago_match_the_monthly_sums(case: Path) -> None:
@@ -154,9 +161,12 @@ def test_a_rate_gets_its_wilson_interval_and_the_z_test_of_its_change(case: Path
         assert rate["ci_high"] == pytest.approx(high, rel=1e-9)
         assert rate["p_value"] == pytest.approx(p_value, rel=1e-9)
         assert bool(rate["significant"]) is (p_value < 0.05)
-    revenue = row(card, "revenue")  # not a rate: no interval, no test
-    assert math.isnan(revenue["ci_low"]) and math.isnan(revenue["p_value"])
-    assert pd.isna(revenue["significant"])
+    for kpi in ("revenue", "money_share"):  # not proportions: no interval, no test
+        other = row(card, kpi)
+        assert math.isnan(other["ci_low"]) and math.isnan(other["p_value"])
+        assert pd.isna(other["significant"])
+    share = row(card, "money_share")  # whole numbers, 0 <= x <= n: still money, not trials
+    assert share["value"] == pytest.approx(CONVERSIONS[now] / REVENUE[now])
 
 
 def test_a_count_outside_the_control_limits_of_its_history_is_flagged(case: Path) -> None:
@@ -213,6 +223,44 @@ def test_a_monthly_target_of_a_total_does_not_judge_a_quarter_but_a_rate_keeps_i
     sums = [(CONVERSIONS[month(m)], SESSIONS[month(m)]) for m in ("2026-07", "2026-08", "2026-09")]
     assert rate["value"] == pytest.approx(sum(x for x, _ in sums) / sum(n for _, n in sums))
     assert rate["target"] == pytest.approx(0.05) and rate["status"] == "off_track"
+
+
+def test_a_partial_period_total_is_not_judged_against_the_whole_period_target(
+    tmp_path: Path,
+) -> None:
+    card = review(write_case(tmp_path, last_day="2026-11-15"), period="2026-11")
+    revenue = row(card, "revenue")  # half a month of data: the total so far
+    assert revenue["complete"] is False or not bool(revenue["complete"])
+    assert revenue["status"] == "insufficient_data"
+    assert "only part of 2026-11" in revenue["reason"]
+    assert pd.isna(row(card, "conversions")["outside_limits"])  # no control limits on a part
+    rate = row(card, "conversion_rate")  # a rate so far is still a rate: judged
+    assert rate["status"] not in ("insufficient_data", "no_target")
+
+
+def test_saving_a_review_of_some_kpis_is_refused(case: Path) -> None:
+    with pytest.raises(ParameterError, match="only a review of every KPI can be saved"):
+        review(case, period="2026-11", kpis=["revenue"], save=True)
+    assert not case.with_name("kpis.checkins.sqlite").exists()
+
+
+def test_notes_are_escaped_in_the_html_page(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    note = '<script>alert("x")</script> & <b>bold</b>'
+    args = ["checkin", str(case), "revenue", "--period", "2026-11", "--note", note]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["review", str(case), "--period", "2026-11", "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert "<script>" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(" in page and "&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_a_checkin_on_a_period_without_data_is_one_line_and_exit_2(
+    case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["checkin", str(case), "revenue", "--period", "2027-03", "--note", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kpikit: error: no data for revenue in 2027-03") and err.count("\n") == 1
 
 
 def test_last_complete_resolves_to_the_last_whole_month(case: Path) -> None:
