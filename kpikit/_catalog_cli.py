@@ -60,10 +60,7 @@ def describe(e: catalog.Entry) -> str:
         ("columns", ", ".join(e.columns)),
         ("inputs", ", ".join(e.inputs)),
         ("unit", f"{e.unit}, direction {e.direction}"),
-        (
-            "proportion",
-            "yes: successes out of trials (a review tests its changes)" if e.proportion else "",
-        ),
+        ("rate", "a proportion, successes out of trials" if e.proportion else ""),
         ("types", ", ".join(e.types)),
         ("stage", e.stage or ""),
         ("aliases", ", ".join(e.aliases)),
