@@ -255,7 +255,7 @@ def forecast(
     trend_variance = sigma2 * (alphas**2 / (n_known - 1) + 12.0 / (n_known**3 - n_known))
     variance = sigma2 * (1.0 + np.sum((alphas + betas * j) ** 2, axis=0))
     variance += steps**2 * trend_variance
-    position = (len(y) - 1 + steps) % len(indices)
+    position = (len(y) - 1 + horizon) % len(indices)  # the target period, past trailing gaps
     # the recursion has already carried the level through trailing gaps: `horizon` steps remain
     means = level + horizon * trend + float(indices[position])
     # As in a regression's prediction interval: (value - mean) / (s * sqrt(1 + ...)) is t with

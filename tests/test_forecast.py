@@ -339,3 +339,13 @@ def test_the_example_in_docs_forecast_runs(capsys: pytest.CaptureFixture[str]) -
     output = re.findall(r"```text\n(.*?)```", text, re.S)[0]
     exec(compile(example, "docs/forecast.md", "exec"), {})  # noqa: S102
     assert capsys.readouterr().out == output
+
+
+def test_a_seasonal_forecast_past_a_missing_last_value_lands_on_the_right_season() -> None:
+    # A noise-free yearly wave, 36 months, with the last month missing: the next months' values
+    # are the wave's own, worked out here.
+    wave = [10 + 3 * math.sin(2 * math.pi * t / 12) for t in range(36)]
+    wave[35] = float("nan")
+    for horizon in (1, 4):
+        expected = 10 + 3 * math.sin(2 * math.pi * (35 + horizon) / 12)
+        assert forecast(wave, horizon=horizon, season=12).mean == pytest.approx(expected, abs=1e-6)

@@ -252,7 +252,9 @@ def test_notes_are_escaped_in_the_html_page(case: Path, capsys: pytest.CaptureFi
     assert main(["review", str(case), "--period", "2026-11", "--format", "html"]) == 0
     page = capsys.readouterr().out
     assert "<script>" not in page and "<b>bold</b>" not in page
-    assert "&lt;script&gt;alert(" in page and "&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert (
+        "&lt;script&gt;alert(" in page and "&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    )
 
 
 def test_a_checkin_on_a_period_without_data_is_one_line_and_exit_2(
