@@ -135,6 +135,23 @@ def review(
         period = last_complete_period(spec, "month", data=data, backend=backend)
     grain = periods.grain_of(period)
     periods.parse_period(period, spec.calendar)  # a clear error for a label of another calendar
+    if kpis is not None and not (
+        isinstance(kpis, str)
+        or (isinstance(kpis, Sequence) and all(isinstance(k, str) for k in kpis))
+    ):
+        raise ParameterError(
+            "kpis must be KPI ids",
+            expected="an id or a list of ids, e.g. kpis=['revenue']",
+            found=repr(kpis),
+            hint="leave kpis out to review every KPI",
+        )
+    if checkins is not None and not isinstance(checkins, str | Path):
+        raise ParameterError(
+            "checkins must be a path",
+            expected="the path of the check-in database, e.g. 'data/kpis.checkins.sqlite'",
+            found=repr(checkins),
+            hint="leave it out for the file beside the spec",
+        )
     chosen = spec.select([kpis] if isinstance(kpis, str) else list(kpis or []))
     if save and len(chosen) < len(spec.kpis):
         raise ParameterError(
@@ -517,7 +534,7 @@ def _describe_changes(moved: pd.DataFrame) -> dict[str, str]:
         elif what == "definition":
             text = "definition edited"
         elif what == "target":
-            text = "target edited"
+            text = f"target {record['before'] or 'none'} → {record['after'] or 'none'}"
         elif what == "new":
             text = "new KPI"
         else:

@@ -299,12 +299,26 @@ def test_a_checkin_note_shows_in_the_review(case: Path) -> None:
     assert row(review(case, period="2026-10"), "conversion_rate")["note"] == ""
 
 
+def row_ids(spec: Path) -> list[str]:
+    return [line[2:-1] for line in spec.read_text().splitlines() if re.fullmatch(r"  \w+:", line)]
+
+
+def test_bad_kpis_or_checkins_arguments_are_parameter_errors(case: Path) -> None:
+    with pytest.raises(ParameterError, match="kpis must be KPI ids"):
+        review(case, period="2026-11", kpis=123)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="checkins must be a path"):
+        review(case, period="2026-11", checkins=123)  # type: ignore[arg-type]
+
+
 def test_a_saved_review_lets_the_next_say_what_changed(case: Path) -> None:
     review(case, period="2026-10", save=True)
     database = case.with_name("kpis.checkins.sqlite")
     with sqlite3.connect(database) as connection:  # the snapshot is there, read back by hand
-        tables = {r[0] for r in connection.execute("select name from sqlite_master")}
-    assert tables
+        saved = connection.execute(
+            "SELECT kpi, status FROM snapshot_rows JOIN snapshots ON snapshot = snapshots.id"
+            " WHERE period = '2026-10' ORDER BY kpi"
+        ).fetchall()
+    assert [kpi for kpi, _ in saved] == sorted(row_ids(case))
     edited = case.read_text(encoding="utf-8").replace(
         "measure: sum(revenue)", "measure: sum(revenue)\n    filter: revenue > 0"
     )
