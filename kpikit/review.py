@@ -190,7 +190,8 @@ def review(
     last = store.last_snapshot(path, before_or_at=period) if path.is_file() else None
     if last is not None:
         moved = store.changes(last, frame[["kpi", "value", "target", "status"]], definitions)
-        frame["changes"] = frame["kpi"].map(_describe_changes(moved)).fillna("")
+        texts = _describe_changes(moved)
+        frame["changes"] = [texts.get(str(kpi), "") for kpi in frame["kpi"]]
     if save:
         store.save_snapshot(
             path,
