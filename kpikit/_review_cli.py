@@ -7,7 +7,6 @@ Kept out of :mod:`kpikit.cli` so the command line's module stays small; the CLI 
 from __future__ import annotations
 
 import html
-import json
 import os
 from typing import IO, TYPE_CHECKING
 
@@ -60,8 +59,9 @@ def render(card: pd.DataFrame, form: str, *, title: str, color: bool = False) ->
     if form == "csv":
         return str(card.to_csv(index=False, na_rep="", lineterminator="\n"))
     if form == "json":
-        records = card.astype(object).where(card.notna(), None).to_dict(orient="records")
-        return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        from kpikit.tables import json_records
+
+        return json_records(card)
     if form == "html":
         return _html(card, title)
     return _text(card, title, color)

@@ -338,7 +338,9 @@ def _compute(args: argparse.Namespace) -> int:
     if args.format == "csv":
         text = frame.to_csv(index=False, na_rep="", lineterminator="\n")
     elif args.format == "json":
-        text = _json(frame)
+        from kpikit.tables import json_records
+
+        text = json_records(frame)
     else:
         units = {kpi.id: kpi.unit for kpi in spec.kpis.values()}
         text = _table(frame, units)
@@ -368,13 +370,6 @@ def _is_number(column: str) -> bool:
     return column in ("value", "numerator", "denominator") or column.endswith(
         ("_value", "_change", "_change_pct")
     )
-
-
-def _json(frame: pd.DataFrame) -> str:
-    import json
-
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:

@@ -50,6 +50,7 @@ __all__ = [
     "REVIEW_TABLE_COLUMNS",
     "SCORECARD_TABLE_COLUMNS",
     "kpi_definitions",
+    "json_records",
     "kpi_table",
     "objective_groups",
     "objective_table",
@@ -455,6 +456,28 @@ def kpi_definitions(spec: Spec) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=list(DEFINITION_COLUMNS), dtype="str")
+
+
+# ----------------------------------------------------------------------------------------- JSON
+
+
+def json_records(frame: pd.DataFrame) -> str:
+    """A frame as a JSON list of records: missing values as null, text as written (UTF-8).
+
+    Example:
+        >>> import pandas as pd
+        >>> print(json_records(pd.DataFrame({"kpi": ["ctr"], "value": [float("nan")]})), end="")
+        [
+          {
+            "kpi": "ctr",
+            "value": null
+          }
+        ]
+    """
+    import json
+
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # -------------------------------------------------------------------------------------- styling
