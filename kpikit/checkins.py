@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kpikit import periods
 from kpikit.errors import KpikitError, ParameterError, did_you_mean
+from kpikit.targets import STATUSES  # the statuses a KPI can have for a period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,8 +69,6 @@ __all__ = [
     "target_text",
 ]
 
-#: The statuses a KPI can have for a period (the same tuple as the review's).
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_target", "insufficient_data")
 #: The columns of :func:`history` and :func:`latest_checkins`, in order.
 CHECKIN_COLUMNS = (
     "kpi", "period", "value", "target", "status", "computed_status", "override",

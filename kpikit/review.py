@@ -350,12 +350,6 @@ def _noise(
     return _Noise()
 
 
-#: The grain a KPI's cadence reviews it at.
-_CADENCE_GRAIN = {
-    "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year",
-}  # fmt: skip
-
-
 def _off_grain(kpi: Kpi, grain: str) -> str | None:
     """Why a KPI's target cannot judge a period of this grain (None when it can).
 
@@ -365,7 +359,9 @@ def _off_grain(kpi: Kpi, grain: str) -> str | None:
     neither can be judged at another grain against that target. Rates, averages and scores keep
     their target at any grain.
     """
-    cadence = _CADENCE_GRAIN.get(kpi.cadence or "monthly")
+    from kpikit._windowspec import CADENCE_GRAINS
+
+    cadence = CADENCE_GRAINS.get(kpi.cadence or "monthly")
     if cadence is None or cadence == grain or kpi.target is None:
         return None
     if _is_total(kpi):
