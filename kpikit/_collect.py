@@ -1,8 +1,10 @@
 """Bring a source's aggregated rows into pandas, running a DuckDB query beside the pandas import.
 
-A command such as ``kpikit compute ... --backend duckdb`` starts without pandas: the spec, the
-engine and the query are built on narwhals and DuckDB. Importing pandas (with numpy and
-pyarrow, about 0.3 s) is needed only once the aggregated rows come back. DuckDB releases the
+A command such as ``kpikit compute ... --backend duckdb --compare previous`` starts without
+pandas: the spec, the engine and the query are built on narwhals and DuckDB. Importing pandas
+(with numpy and pyarrow, about 0.3 s) is needed only once the aggregated rows come back, and
+only when a step needs pandas (comparisons, ``top``, windows; the others finish in plain Python,
+:mod:`kpikit._rows`, and never import it). DuckDB releases the
 GIL while it executes, so :func:`collect` runs the query in a worker thread while this thread
 imports pandas, and joins before the rows are used. The rows, and every error, are exactly those
 of collecting the query in this thread, except that DuckDB's errors while running the query (a
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 
     from kpikit.spec import Source
 
-__all__ = ["collect"]
+__all__ = ["collect", "query_failed"]
 
 
 def collect(frame: Any, source: Source) -> pd.DataFrame:
@@ -65,14 +67,19 @@ def collect(frame: Any, source: Source) -> pd.DataFrame:
             return _beside_imports(native)
         return to_pandas(frame)
     except duckdb.Error as exc:
-        text = str(exc).strip()
-        raise DataError(
-            f"DuckDB could not compute the KPIs of source '{source.id}'",
-            expected="data DuckDB can read to the end",
-            found=text.splitlines()[0] if text else type(exc).__name__,
-            hint=f"check that {source.path.name} is complete and readable (is a file damaged or "
-            "being written?)",
-        ) from None
+        raise query_failed(exc, source) from None
+
+
+def query_failed(exc: Exception, source: Source) -> DataError:
+    """The error to raise when DuckDB fails while running the query over ``source``'s files."""
+    text = str(exc).strip()
+    return DataError(
+        f"DuckDB could not compute the KPIs of source '{source.id}'",
+        expected="data DuckDB can read to the end",
+        found=text.splitlines()[0] if text else type(exc).__name__,
+        hint=f"check that {source.path.name} is complete and readable (is a file damaged or "
+        "being written?)",
+    )
 
 
 def _beside_imports(relation: Any) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from kpikit.spec import Kpi, Spec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate", "inputs_of", "max_lag", "shift"]
+__all__ = ["evaluate", "inputs_of", "max_lag", "shift", "walk"]
 
 
 def inputs_of(spec: Spec, chosen: Sequence[Kpi]) -> list[Kpi]:
@@ -96,22 +96,57 @@ def evaluate(table: pd.DataFrame, formulas: Sequence[Kpi], segments: Sequence[st
 def _eval(node: Formula, wide: pd.DataFrame, segments: Sequence[str]) -> pd.Series:
     import pandas as pd
 
-    if isinstance(node, Num):
-        return pd.Series(node.value, index=wide.index, dtype="float64")
-    if isinstance(node, Ref):
-        return _column(wide, node.kpi)
-    if isinstance(node, Lag):
-        return _lagged(_column(wide, node.kpi), node.periods, segments)
-    if isinstance(node, Neg):
-        return -_eval(node.operand, wide, segments)
-    left, right = _eval(node.left, wide, segments), _eval(node.right, wide, segments)
-    if node.op == "+":
-        return left + right
-    if node.op == "-":
-        return left - right
-    if node.op == "*":
-        return left * right
-    return left / right.where(right != 0)  # division by zero: empty, never infinity
+    return walk(
+        node,
+        number=lambda value: pd.Series(value, index=wide.index, dtype="float64"),
+        ref=lambda kid: _column(wide, kid),
+        lag=lambda kid, n: _lagged(_column(wide, kid), n, segments),
+        divide=lambda left, right: left / right.where(right != 0),
+    )
+
+
+def walk(
+    node: Formula,
+    *,
+    number: Callable[[float], Any],
+    ref: Callable[[str], Any],
+    lag: Callable[[str, int], Any],
+    divide: Callable[[Any, Any], Any],
+) -> Any:
+    """Evaluate a formula tree with ``+ - *`` and the given leaves and division.
+
+    The one evaluator of formulas, for pandas Series (:func:`evaluate`) and for plain floats
+    (:mod:`kpikit._rows`): ``number`` makes a constant, ``ref`` a KPI's values, ``lag`` a KPI's
+    values ``n`` periods earlier, and ``divide`` must give an empty value where the divisor is
+    zero or empty, never infinity.
+
+    Example:
+        >>> from kpikit._formula import parse_formula
+        >>> values = {"profit": 30.0, "revenue": 120.0}
+        >>> walk(parse_formula("profit / revenue * 100"), number=float, ref=values.get,
+        ...      lag=None, divide=lambda a, b: a / b if b else float("nan"))
+        25.0
+    """
+
+    def go(node: Formula) -> Any:
+        if isinstance(node, Num):
+            return number(node.value)
+        if isinstance(node, Ref):
+            return ref(node.kpi)
+        if isinstance(node, Lag):
+            return lag(node.kpi, node.periods)
+        if isinstance(node, Neg):
+            return -go(node.operand)
+        left, right = go(node.left), go(node.right)
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "*":
+            return left * right
+        return divide(left, right)  # division by zero: empty, never infinity
+
+    return go(node)
 
 
 def _column(wide: pd.DataFrame, kid: str) -> pd.Series:

@@ -29,7 +29,7 @@ from kpikit.errors import KpikitError, ParameterError
 from kpikit.periods import GRAINS
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from kpikit._rows import Rows
 
 __all__ = ["build_parser", "main"]
 
@@ -320,10 +320,10 @@ def _show_warning(
 
 def _compute(args: argparse.Namespace) -> int:
     from kpikit._load import load_spec
-    from kpikit.engine import compute
+    from kpikit.engine import compute_rows
 
     spec = load_spec(args.spec)
-    frame = compute(
+    rows = compute_rows(
         spec,
         grain=args.grain,
         by=tuple(args.by),
@@ -333,36 +333,24 @@ def _compute(args: argparse.Namespace) -> int:
         backend=args.backend,
         compare=list(args.compare) or None,
         top=args.top,
-    )
-    frame = _significant(frame)
+    )  # on DuckDB these rows often never meet pandas (kpikit._rows): the command stays quick
+    digits = f".{SIGNIFICANT_DIGITS}g"
+    rows = rows.map(
+        [c for c in rows.columns if _is_number(c)], lambda x: float(format(x, digits))
+    )  # 205759.85 (pandas), 205759.84999999998 (Polars), 205759.85000000012 (DuckDB): 205759.85
     if args.format == "csv":
-        text = frame.to_csv(index=False, na_rep="", lineterminator="\n")
+        text = rows.to_csv()
     elif args.format == "json":
-        from kpikit.tables import json_records
-
-        text = json_records(frame)
+        text = rows.to_json()
     else:
         units = {kpi.id: kpi.unit for kpi in spec.kpis.values()}
-        text = _table(frame, units)
+        text = _table(rows, units)
     if args.output:
         path = _write_atomically(Path(args.output), text)
-        print(f"{PROG}: wrote {len(frame)} rows to {path}", file=sys.stderr)
+        print(f"{PROG}: wrote {len(rows)} rows to {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _significant(frame: pd.DataFrame) -> pd.DataFrame:
-    """``value``, ``numerator`` and ``denominator`` to SIGNIFICANT_DIGITS significant digits.
-
-    205759.85 (pandas), 205759.84999999998 (Polars) and 205759.85000000012 (DuckDB), one sum
-    added up in different orders, all print as 205759.85.
-    """
-    digits = f".{SIGNIFICANT_DIGITS}g"
-    numbers = [c for c in frame.columns if _is_number(str(c))]
-    return frame.assign(
-        **{name: frame[name].map(lambda x: float(format(x, digits))) for name in numbers}
-    )
 
 
 def _is_number(column: str) -> bool:
@@ -372,14 +360,14 @@ def _is_number(column: str) -> bool:
     )
 
 
-def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:
+def _table(rows: Rows, units: dict[str, str]) -> str:
     """Aligned text: labels left, numbers right, values formatted by their KPI's unit."""
     from kpikit.fmt import format_segment, format_value
 
-    columns = [str(c) for c in frame.columns]
+    columns = rows.columns
     numbers = [c for c in columns if _is_number(c)]
-    rows: list[list[str]] = []
-    for record in frame.to_dict(orient="records"):
+    lines: list[list[str]] = []
+    for record in rows.records():
         row = []
         for column in columns:
             cell: Any = record[column]
@@ -393,8 +381,8 @@ def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:
                 row.append(str(cell))
             else:
                 row.append(format_segment(cell))
-        rows.append(row)
-    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+        lines.append(row)
+    widths = [max([len(c), *(len(r[i]) for r in lines)]) for i, c in enumerate(columns)]
     right = [c in numbers for c in columns]
 
     def line(cells: list[str]) -> str:
@@ -404,7 +392,7 @@ def _table(frame: pd.DataFrame, units: dict[str, str]) -> str:
         ]
         return "  ".join(parts).rstrip()
 
-    return "\n".join([line(columns), *(line(r) for r in rows)]) + "\n"
+    return "\n".join([line(columns), *(line(r) for r in lines)]) + "\n"
 
 
 def _write_atomically(path: Path, text: str) -> Path:

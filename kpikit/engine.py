@@ -7,9 +7,11 @@ columns and one prepared column per distinct (measure, filter) pair, groups once
 with sums, counts, means, mins, maxes, medians and quantiles (conditional aggregation: a KPI's
 filter becomes ``when(filter).then(column)``). Only the few aggregated rows reach Python, where
 periods are labelled and ratios divided, so the result is the same pandas table whatever the
-backend. KPIs with a ``window:`` are combined from their per-period parts (:mod:`kpikit._windows`;
-non-additive ones take one more pass over the windows' rows), and ``top=`` gathers the smaller
-segments as ``other`` (:mod:`kpikit._top`).
+backend. On DuckDB those last steps run in plain Python when none needs pandas, so the
+``kpikit compute`` command does not import it (:mod:`kpikit._rows`). KPIs with a ``window:`` are
+combined from their per-period parts (:mod:`kpikit._windows`; non-additive ones take one more
+pass over the windows' rows), and ``top=`` gathers the smaller segments as ``other``
+(:mod:`kpikit._top`).
 
 Rules the result keeps:
 
@@ -43,13 +45,13 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import narwhals as nw
 
-from kpikit import periods
+from kpikit import _rows, periods
 from kpikit._backends import get_backend, read_source
 from kpikit._collect import collect
 from kpikit._compare import add_comparisons, parse_compare
@@ -64,6 +66,7 @@ from kpikit._data import (
 from kpikit._derived import evaluate, inputs_of, max_lag
 from kpikit._expr import Measure, Node, columns
 from kpikit._formula import references
+from kpikit._rows import Rows
 from kpikit._time import fill_spine, fiscal_key, key_day, spine_labels
 from kpikit._top import check_top, gather_other
 from kpikit._windows import WindowPlan
@@ -73,7 +76,7 @@ from kpikit.spec import Kpi, Source, Spec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["OUTPUT_COLUMNS", "compute", "last_complete_period"]
+__all__ = ["OUTPUT_COLUMNS", "compute", "compute_rows", "last_complete_period"]
 
 OUTPUT_COLUMNS = ("kpi", "period", "complete", "value", "numerator", "denominator")
 _PERIOD, _EPOCH = "__kpikit_period", dt.date(1970, 1, 1)
@@ -144,6 +147,42 @@ def compute(
         >>> table = compute("data/kpis.yml", grain="month", kpis=["revenue"])  # doctest: +SKIP
         >>> table.loc[table.period == "2026-11", "value"]  # doctest: +SKIP
     """
+    result = _compute(
+        spec, grain=grain, by=by, kpis=kpis, start=start, end=end, data=data, backend=backend,
+        compare=compare, top=top,
+    )  # fmt: skip
+    return result.to_pandas() if isinstance(result, Rows) else result
+
+
+def compute_rows(spec: Spec | str | Path, **options: Any) -> Rows:
+    """:func:`compute`'s table as :class:`~kpikit._rows.Rows`, for the ``kpikit compute`` command.
+
+    On DuckDB without pandas-only steps the rows never pass through pandas, so the command does
+    not import it (see :mod:`kpikit._rows`); otherwise they are ``compute``'s DataFrame's.
+    Takes :func:`compute`'s arguments.
+    """
+    defaults = compute.__kwdefaults__ or {}
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"compute_rows() got unexpected keyword arguments: {', '.join(unknown)}")
+    result = _compute(spec, **{**defaults, **options})
+    return result if isinstance(result, Rows) else Rows.from_pandas(result)
+
+
+def _compute(
+    spec: Spec | str | Path,
+    *,
+    grain: str,
+    by: str | Sequence[str],
+    kpis: Sequence[str] | str | None,
+    start: str | None,
+    end: str | None,
+    data: Mapping[str, Any] | None,
+    backend: str | None,
+    compare: str | Sequence[str] | None,
+    top: int | None,
+) -> pd.DataFrame | Rows:
+    """The body of :func:`compute`: a DataFrame, or Rows when every step ran in plain Python."""
     # pandas is imported once the first query runs (kpikit._collect), not here.
     spec, grain, data = _as_spec(spec), periods.check_grain(grain), dict(data or {})
     engine = get_backend(backend).name
@@ -177,6 +216,23 @@ def compute(
         by_source = _leave_out_unsegmented(by_source, known, segments, order)
     for sid, group in by_source.items():  # fail fast, before reading any file
         _check_segments(known[sid], segments, spec.sources[sid], group)
+
+    if (
+        not comparisons
+        and top is None
+        and not windows.windowed
+        and all(
+            nw.dependencies.is_duckdb_relation(data[sid]) if sid in data else engine == "duckdb"
+            for sid in by_source
+        )
+    ):  # every source is a DuckDB relation and no step needs pandas: plain Python (kpikit._rows)
+        natives = {
+            sid: data[sid] if sid in data else read_source(spec.sources[sid], engine)
+            for sid in by_source
+        }
+        return _compute_rows(
+            spec, needed, chosen, by_source, natives, grain, segments, reach, window, order
+        )
 
     said: list[bool] = []
 
@@ -342,7 +398,7 @@ def _computable(formulas: list[Kpi], computed: set[str], *, warn: bool = True) -
         warnings.warn(
             f"left out {', '.join(dropped)}: computed from KPIs that were left out",
             KpikitWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return kept
 
@@ -375,7 +431,7 @@ def _leave_out_unsegmented(
         f"left out {', '.join(k.id for k in left_out)}: {their} no column "
         + " or ".join(f"'{name}'" for name in names),
         KpikitWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return kept
 
@@ -424,6 +480,58 @@ def _compute_source(
     calendar: periods.Calendar = periods.DEFAULT_CALENDAR,
 ) -> tuple[list[pd.DataFrame], tuple[dt.date | None, dt.date | None]]:
     """The source's KPI rows, and the first and last day it has data for (within ``window``)."""
+    query = _source_query(source, kpis, native, grain, segments, window, calendar)
+    result = collect(query.frame, source)  # DuckDB runs beside import pandas
+    import pandas as pd
+
+    undated = result[_PERIOD].isna()
+    if undated.any():
+        _rows.warn_undated(int(result.loc[undated, "__kpikit_rows"].sum()), source, stacklevel=6)
+        result = result.loc[~undated]
+    names = {
+        k: periods.label(_as_day(k, grain, calendar), grain, calendar)
+        for k in result[_PERIOD].unique()
+    }
+    body = {"period": result[_PERIOD].map(names), **{s: _nan_for_none(result[s]) for s in segments}}
+    out = []
+    for kpi in kpis:
+        values = [query.plan.resolve(result, h) for h in query.handles[kpi.id]]
+        if kpi.is_ratio:
+            num, den = values
+            value = num / den.where(den != 0)  # zero or missing denominator: NaN
+        else:
+            value, num = values[0], pd.Series(float("nan"), index=result.index)
+            den = num
+        ratio = {"value": value, "numerator": num, "denominator": den}
+        out.append(pd.DataFrame({"kpi": kpi.id, **body, **ratio}))
+    return out, query.whole or (_day(result[_FIRST].min()), _day(result[_LAST].max()))
+
+
+class _Query(NamedTuple):
+    """One source's single aggregation pass, not run yet, and how to read its result.
+
+    ``frame`` has one row per period key (``__kpikit_period``) and segment, with every aggregate
+    as float64 and the group's first and last time; ``handles`` maps each KPI id to its measures'
+    handles for :meth:`_Plan.resolve`; ``whole`` is the source's span when ``window`` cut rows
+    away (else None: the span is read from the result).
+    """
+
+    frame: Any
+    plan: _Plan
+    handles: dict[str, list[tuple[str, ...]]]
+    whole: Span | None
+
+
+def _source_query(
+    source: Source,
+    kpis: list[Kpi],
+    native: Any,
+    grain: str,
+    segments: list[str],
+    window: Span,
+    calendar: periods.Calendar,
+) -> _Query:
+    """Build (without running it) the one group-by pass that aggregates ``kpis`` of ``source``."""
     _check_segments(column_names(native), segments, source, kpis)
     for kpi in kpis:
         measures = [m for m in (kpi.measure, kpi.numerator, kpi.denominator) if m is not None]
@@ -470,36 +578,7 @@ def _compute_source(
     for name in (_PERIOD, _FIRST, _LAST):
         if getattr(schema_out[name], "time_zone", None):
             fixes.append(nw.col(name).dt.replace_time_zone(None))
-    result = collect(grouped.with_columns(*fixes), source)  # DuckDB runs beside import pandas
-    import pandas as pd
-
-    undated = result[_PERIOD].isna()
-    if undated.any():
-        count = int(result.loc[undated, "__kpikit_rows"].sum())
-        warnings.warn(
-            f"{count} row(s) of source '{source.id}' have no '{time}' and are left out of every "
-            "period",
-            UserWarning,
-            stacklevel=3,
-        )
-        result = result.loc[~undated]
-    names = {
-        k: periods.label(_as_day(k, grain, calendar), grain, calendar)
-        for k in result[_PERIOD].unique()
-    }
-    body = {"period": result[_PERIOD].map(names), **{s: _nan_for_none(result[s]) for s in segments}}
-    out = []
-    for kpi in kpis:
-        values = [plan.resolve(result, h) for h in handles[kpi.id]]
-        if kpi.is_ratio:
-            num, den = values
-            value = num / den.where(den != 0)  # zero or missing denominator: NaN
-        else:
-            value, num = values[0], pd.Series(float("nan"), index=result.index)
-            den = num
-        ratio = {"value": value, "numerator": num, "denominator": den}
-        out.append(pd.DataFrame({"kpi": kpi.id, **body, **ratio}))
-    return out, whole or (_day(result[_FIRST].min()), _day(result[_LAST].max()))
+    return _Query(grouped.with_columns(*fixes), plan, handles, whole)
 
 
 def _span(frame: Any, time: str) -> tuple[dt.date | None, dt.date | None]:
@@ -511,7 +590,12 @@ def _span(frame: Any, time: str) -> tuple[dt.date | None, dt.date | None]:
         for n in (_FIRST, _LAST)
         if getattr(schema[n], "time_zone", None)
     ]
-    row = to_pandas(query.with_columns(*fixes) if fixes else query).iloc[0]
+    query = query.with_columns(*fixes) if fixes else query
+    native = query.to_native()
+    if nw.dependencies.is_duckdb_relation(native):  # no pandas needed (kpikit._rows)
+        first, last = native.fetchall()[0]
+        return _day(first), _day(last)
+    row = to_pandas(query).iloc[0]
     return _day(row[_FIRST]), _day(row[_LAST])
 
 
@@ -540,17 +624,100 @@ def _complete(table: pd.DataFrame, spans: dict[str, Span], calendar: periods.Cal
     """True where the row's KPI's sources all cover its whole period (first to last day)."""
     import pandas as pd
 
-    bounds = {p: periods.parse_period(p, calendar)[1:] for p in table["period"].unique()}
-
-    def covered(kid: str, period: str) -> bool:
-        first, last = bounds[period]
-        span = spans.get(kid, (None, None))
-        return span[0] is not None and span[1] is not None and span[0] <= first <= last <= span[1]
-
+    covered = _coverage(spans, calendar)
     pairs = table[["kpi", "period"]].drop_duplicates()
     flags = {(k, p): covered(k, p) for k, p in zip(pairs["kpi"], pairs["period"], strict=True)}
     keys = zip(table["kpi"], table["period"], strict=True)
     return pd.Series([flags[key] for key in keys], index=table.index, dtype="bool")
+
+
+def _coverage(spans: dict[str, Span], calendar: periods.Calendar) -> Callable[[str, str], bool]:
+    """``covered(kpi, period)``: the KPI's sources cover the period from its first to last day."""
+    bounds: dict[str, tuple[dt.date, dt.date]] = {}
+
+    def covered(kid: str, period: str) -> bool:
+        if period not in bounds:
+            bounds[period] = periods.parse_period(period, calendar)[1:]
+        first, last = bounds[period]
+        span = spans.get(kid, (None, None))
+        return span[0] is not None and span[1] is not None and span[0] <= first <= last <= span[1]
+
+    return covered
+
+
+def _compute_rows(
+    spec: Spec,
+    needed: list[Kpi],
+    chosen: list[Kpi],
+    by_source: dict[str, list[Kpi]],
+    natives: dict[str, Any],
+    grain: str,
+    segments: list[str],
+    reach: Span,
+    window: Span,
+    order: dict[str, int],
+) -> Rows:
+    """compute()'s table, finished in plain Python from DuckDB's rows (:mod:`kpikit._rows`)."""
+    calendar = spec.calendar
+    table: _rows.Table = {}
+    spans: dict[str, Span] = {}
+
+    def label(key: Any) -> str:
+        return periods.label(_as_day(key, grain, calendar), grain, calendar)
+
+    for sid, group in by_source.items():
+        source = spec.sources[sid]
+        plain = [k for k in group if k.python is None]
+        if plain:
+            query = _source_query(source, plain, natives[sid], grain, segments, reach, calendar)
+            names, rows = _rows.fetch(query.frame.to_native(), source)
+            part, firsts, lasts = _rows.cells(
+                names, rows, plain, query.handles, label, segments, SIGNIFICANT_DIGITS, source
+            )
+            spans[sid] = query.whole or (
+                _day(min(firsts)) if firsts else None,
+                _day(max(lasts)) if lasts else None,
+            )
+            labels = spine_labels(reach, spans[sid], grain, calendar)
+            _rows.fill_spine(part, plain, labels, segments)
+            table.update(part)
+        if len(plain) < len(group):  # Python KPIs, from all rows, on pandas (kpikit._python_kpis)
+            from kpikit._python_kpis import compute_python
+
+            pythons = [k for k in group if k.python is not None]
+            frames, spans[sid] = compute_python(
+                source, pythons, natives[sid], grain, segments, reach, calendar
+            )
+            for frame in frames:
+                table.update(_rows.from_frame(frame, segments))
+    present = {kid for kid, rows in table.items() if rows}
+    _rows.formulas(table, _computable([k for k in needed if k.is_formula], present), segments)
+    keep = {kpi.id for kpi in chosen}
+    covered = _coverage(_kpi_spans({k for k in keep if table.get(k)}, spec, spans), calendar)
+    cut = None  # periods read only to look back (lag) are dropped
+    if window[0] is not None and reach[0] != window[0]:
+        cut = periods.label(window[0], grain, calendar)
+    out = [
+        (kid, key[0], *(_none(v) for v in key[1:]), covered(kid, key[0]), *(_none(x) for x in cell))
+        for kid, rows in table.items()
+        if kid in keep
+        for key, cell in rows.items()
+        if cut is None or key[0] >= cut
+    ]
+    width = len(segments)
+    out.sort(key=lambda r: (order[r[0]], r[1], *(_missing_last(v) for v in r[2 : 2 + width])))
+    return Rows(["kpi", "period", *segments, *OUTPUT_COLUMNS[2:]], out)
+
+
+def _none(value: Any) -> Any:
+    """None for NaN (an empty number, or a missing segment); anything else as it is."""
+    return None if value != value else value
+
+
+def _missing_last(value: Any) -> tuple[bool, Any]:
+    """A sort key that puts missing values (None, NaN) last, as pandas' na_position='last'."""
+    missing = value is None or value != value
+    return (missing, None if missing else value)
 
 
 def _segment_columns(schema: Any, segments: list[str]) -> list[Any]:

@@ -474,10 +474,9 @@ def json_records(frame: pd.DataFrame) -> str:
           }
         ]
     """
-    import json
+    from kpikit._rows import Rows
 
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return Rows.from_pandas(frame).to_json()
 
 
 # -------------------------------------------------------------------------------------- styling

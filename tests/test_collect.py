@@ -1,8 +1,11 @@
-"""kpikit._collect: a DuckDB query runs in a worker thread while the command imports pandas.
+"""The command on DuckDB: no pandas at all when none is needed, else the query beside its import.
 
-The thread is used only in a process that has not imported pandas yet (the CLI), so the tests
-that reach it run the command in a fresh interpreter and count the calls; the numbers are
-checked against a groupby written here, and errors against the one-line CLI message.
+``kpikit compute --backend duckdb`` finishes in plain Python (kpikit._rows) unless a step needs
+pandas (``--compare``, ``--top``, windows); then kpikit._collect runs the query in a worker thread
+while the command imports pandas. Both happen only in a process that has not imported pandas
+yet, so the tests run the command in a fresh interpreter, count the threaded calls and say
+whether pandas was imported; the numbers are checked against a groupby written here, and errors
+against the one-line CLI message.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ plain = c._beside_imports
 c._beside_imports = lambda relation: (calls.append(1), plain(relation))[1]
 import kpikit.cli
 status = kpikit.cli.main(sys.argv[1:])
-print(json.dumps({"status": status, "threaded": len(calls)}))
+print(json.dumps({"status": status, "threaded": len(calls), "pandas": "pandas" in sys.modules}))
 """
 
 
@@ -92,12 +95,12 @@ def _run(*args: str, cwd: Path) -> tuple[dict[str, Any], str]:
     return json.loads(done.stdout.splitlines()[-1]), done.stderr
 
 
-def test_the_cli_computes_on_duckdb_beside_the_pandas_import(tmp_path: Path) -> None:
+def test_the_cli_computes_on_duckdb_without_importing_pandas(tmp_path: Path) -> None:
     ads = _ads()
     spec = _write(tmp_path, ads)
     args = ["compute", str(spec), "--by", "channel", "--backend", "duckdb", "--format", "csv"]
     outcome, _ = _run(*args, "-o", "out.csv", cwd=tmp_path)
-    assert outcome == {"status": 0, "threaded": 1}
+    assert outcome == {"status": 0, "threaded": 0, "pandas": False}
     got = pd.read_csv(tmp_path / "out.csv").set_index(["kpi", "period", "channel"])["value"]
 
     # By hand: months and channels, sums, a ratio of sums, a mean, distinct campaigns.
@@ -117,17 +120,32 @@ def test_the_cli_computes_on_duckdb_beside_the_pandas_import(tmp_path: Path) -> 
     np.testing.assert_allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-10)
 
 
+def test_a_comparison_needs_pandas_and_its_query_runs_beside_the_import(tmp_path: Path) -> None:
+    ads = _ads()
+    spec = _write(tmp_path, ads)
+    args = ["compute", str(spec), "--compare", "previous", "--backend", "duckdb", "--format", "csv"]
+    outcome, _ = _run(*args, "-o", "out.csv", cwd=tmp_path)
+    assert outcome == {"status": 0, "threaded": 1, "pandas": True}
+    got = pd.read_csv(tmp_path / "out.csv").set_index(["kpi", "period"])
+    monthly = ads.groupby(ads["date"].dt.strftime("%Y-%m"))["spend"].sum()  # by hand
+    spend = got.loc["spend"]
+    np.testing.assert_allclose(spend["value"], monthly.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        spend["previous_value"].iloc[1:], monthly.to_numpy()[:-1], rtol=1e-10
+    )
+
+
 def test_the_same_command_prints_the_same_bytes_with_and_without_the_thread(
     tmp_path: Path,
 ) -> None:
     spec = _write(tmp_path, _ads())
-    args = ["compute", str(spec), "--by", "channel", "--backend", "duckdb", "--format", "csv"]
-    threaded, _ = _run(*args, "-o", "threaded.csv", cwd=tmp_path)
-    assert threaded == {"status": 0, "threaded": 1}
+    args = ["compute", str(spec), "--by", "channel", "--backend", "duckdb", "--compare", "previous"]
+    threaded, _ = _run(*args, "--format", "csv", "-o", "threaded.csv", cwd=tmp_path)
+    assert threaded == {"status": 0, "threaded": 1, "pandas": True}
     # In this process pandas is imported, so the query runs in the calling thread.
     from kpikit.cli import main
 
-    assert main([*args, "-o", str(tmp_path / "plain.csv")]) == 0
+    assert main([*args, "--format", "csv", "-o", str(tmp_path / "plain.csv")]) == 0
     assert (tmp_path / "threaded.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
 
 
@@ -140,10 +158,15 @@ def _damaged(folder: Path) -> Path:
     return spec
 
 
-def test_an_error_in_the_worker_thread_reaches_the_cli_as_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "threaded"), [((), 0), (("--compare", "previous"), 1)], ids=["plain", "threaded"]
+)
+def test_an_error_while_querying_reaches_the_cli_as_one_line(
+    tmp_path: Path, extra: tuple[str, ...], threaded: int
+) -> None:
     spec = _damaged(tmp_path)
-    outcome, stderr = _run("compute", str(spec), "--backend", "duckdb", cwd=tmp_path)
-    assert outcome == {"status": 2, "threaded": 1}
+    outcome, stderr = _run("compute", str(spec), "--backend", "duckdb", *extra, cwd=tmp_path)
+    assert outcome["status"] == 2 and outcome["threaded"] == threaded
     assert stderr.count("\n") == 1
     assert stderr.startswith(
         "kpikit: error: DuckDB could not compute the KPIs of source 'ads': expected data DuckDB "

@@ -1,0 +1,184 @@
+"""kpikit._rows: the engine's last steps in plain Python, and the small table the CLI writes.
+
+The numbers of the plain-Python path are checked by every engine test on the DuckDB backend
+(tests/conftest.py gives DuckDB relations, which take this path); here: its rounding against
+values worked by hand, its CSV and JSON against pandas' own writers and hand-written text, the
+DataFrame it gives against compute()'s documented types, and which path a call takes.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpikit import compute
+from kpikit._rows import Rows, significant
+from kpikit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "data" / "kpis.yml"
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        (205759.84999999998, 205759.85),  # one sum added in two orders
+        (205759.85000000012, 205759.85),
+        (1 / 3, 0.333333333333),
+        (-2 / 3, -0.666666666667),
+        (123456789012345.0, 123456789012000.0),
+        (0.000123456789012345, 0.000123456789012),
+        (2.5, 2.5),
+        (0.0, 0.0),
+    ],
+)
+def test_values_are_rounded_to_twelve_significant_digits(value: float, want: float) -> None:
+    assert significant(value, 12) == want
+
+
+def test_empty_and_infinite_values_are_left_as_they_are() -> None:
+    assert math.isnan(significant(float("nan"), 12))
+    assert significant(float("inf"), 12) == float("inf")
+
+
+def _mixed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kpi": ["ctr", "ctr", "ctr"],
+            "period": ["2026-10", "2026-11", "2026-12"],
+            "campaign": ['Spring, "big" sale', None, "plain"],
+            "store": [3, 4, None],
+            "complete": [True, True, False],
+            "value": [0.1 + 0.2, 1e-05, float("nan")],
+            "numerator": [12.0, 1e16, float("nan")],
+        }
+    )
+
+
+def test_csv_is_what_pandas_writes() -> None:
+    frame = _mixed()
+    want = frame.to_csv(index=False, na_rep="", lineterminator="\n")
+    assert Rows.from_pandas(frame).to_csv() == want
+    assert (
+        want.splitlines()[1]
+        == 'ctr,2026-10,"Spring, ""big"" sale",3.0,True,0.30000000000000004,12.0'
+    )
+
+
+def test_json_has_null_for_empty_cells_and_keeps_text_as_written() -> None:
+    rows = Rows(["kpi", "segment", "value"], [("ctr", "Zürich", None)])
+    assert rows.to_json() == (
+        '[\n  {\n    "kpi": "ctr",\n    "segment": "Zürich",\n    "value": null\n  }\n]\n'
+    )
+
+
+def test_the_dataframe_has_compute_s_types() -> None:
+    rows = Rows(
+        ["kpi", "period", "store", "region", "complete", "value", "numerator", "denominator"],
+        [
+            ("aov", "2026-11", 1, "north", True, 12.5, None, None),
+            ("aov", "2026-12", None, None, False, None, None, None),
+        ],
+    )
+    frame = rows.to_pandas()
+    assert dict(frame.dtypes.astype(str)) == {
+        "kpi": "str",
+        "period": "str",
+        "store": "float64",  # whole numbers with a missing one, as pandas reads them from a CSV
+        "region": "str",
+        "complete": "bool",
+        "value": "float64",
+        "numerator": "float64",
+        "denominator": "float64",
+    }
+    assert frame["store"].iloc[0] == 1.0 and np.isnan(frame["store"].iloc[1])
+    assert pd.isna(frame["region"].iloc[1]) and np.isnan(frame["value"].iloc[1])
+    empty = Rows(rows.columns, []).to_pandas()
+    assert list(empty.columns) == rows.columns and len(empty) == 0
+
+
+def _paths(**kwargs: object) -> list[str]:
+    """Which way compute() finished: 'rows' (plain Python) or 'pandas'."""
+    import kpikit.engine as engine
+
+    taken: list[str] = []
+    plain = engine._compute_rows
+
+    def spy(*args: object, **kw: object) -> Rows:
+        taken.append("rows")
+        return plain(*args, **kw)  # type: ignore[arg-type]
+
+    engine._compute_rows = spy  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compute(SPEC, **kwargs)  # type: ignore[arg-type]
+    finally:
+        engine._compute_rows = plain
+    return taken or ["pandas"]
+
+
+def test_duckdb_finishes_in_plain_python_unless_a_step_needs_pandas() -> None:
+    assert _paths(backend="duckdb", grain="quarter", by="channel") == ["rows"]
+    assert _paths(backend="duckdb", compare="previous") == ["pandas"]
+    assert _paths(backend="pandas") == ["pandas"]
+    orders = duckdb.read_csv(str(ROOT / "data" / "orders.csv"))
+    assert _paths(data={"orders": orders}, kpis=["revenue"]) == ["rows"]
+
+
+@pytest.mark.filterwarnings("ignore:left out:kpikit.errors.KpikitWarning")
+def test_the_command_prints_the_same_bytes_from_both_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["compute", str(SPEC), "--grain", "week", "--by", "channel", "--from", "2026-W23"]
+    for backend in ("pandas", "duckdb"):
+        for fmt in ("csv", "json", "table"):
+            out = tmp_path / f"{backend}.{fmt}"
+            assert main([*args, "--backend", backend, "--format", fmt, "-o", str(out)]) == 0
+    capsys.readouterr()
+    for fmt in ("csv", "json", "table"):
+        assert (tmp_path / f"pandas.{fmt}").read_text() == (tmp_path / f"duckdb.{fmt}").read_text()
+    rows = pd.read_csv(tmp_path / "duckdb.csv")
+    assert len(rows) > 500 and rows["period"].min() == "2026-W23"
+
+
+def test_the_examples_in_the_docstrings_run() -> None:
+    import doctest
+
+    import kpikit._derived
+    import kpikit._rows
+
+    for module in (kpikit._rows, kpikit._derived):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_nan_and_null_segments_stay_apart_and_each_gets_the_whole_spine(tmp_path: Path) -> None:
+    (tmp_path / "ads.yml").write_text(
+        "version: 1\n"
+        "sources:\n  ads: {path: ads.csv, time: date}\n"
+        "kpis:\n  spend: {name: Spend, source: ads, measure: sum(spend), unit: currency,"
+        " direction: down}\n"
+    )
+    rows = duckdb.sql(
+        "SELECT * FROM (VALUES"
+        " (DATE '2026-01-05', 1.5, 10.0), (DATE '2026-01-06', 'NaN'::DOUBLE, 20.0),"
+        " (DATE '2026-01-07', NULL, 40.0), (DATE '2026-02-05', 1.5, 1.0),"
+        " (DATE '2026-02-06', 'NaN'::DOUBLE, 2.0), (DATE '2026-03-07', NULL, 4.0)"
+        ") AS t(date, size, spend)"
+    )
+    (tmp_path / "ads.csv").write_text("date,size,spend\n")  # the spec needs a file; data= is used
+    got = compute(tmp_path / "ads.yml", by="size", data={"ads": rows})
+    # By hand: DuckDB groups NaN and NULL apart; both show as NaN; a period without rows is 0.
+    known = got[got["size"].notna()]
+    assert known["size"].tolist() == [1.5] * 3
+    assert known["value"].tolist() == [10.0, 1.0, 0.0]
+    missing = got[got["size"].isna()].groupby("period")["value"].apply(sorted).to_dict()
+    assert missing == {"2026-01": [20.0, 40.0], "2026-02": [0.0, 2.0], "2026-03": [0.0, 4.0]}
+    assert len(got) == 9
