@@ -124,7 +124,7 @@ def walk(
         >>> from kpikit._formula import parse_formula
         >>> values = {"profit": 30.0, "revenue": 120.0}
         >>> walk(parse_formula("profit / revenue * 100"), number=float, ref=values.get,
-        ...      lag=None, divide=lambda a, b: a / b if b else float("nan"))
+        ...      lag=lambda kid, n: float("nan"), divide=lambda a, b: a / b if b else float("nan"))
         25.0
     """
 

@@ -32,7 +32,15 @@ if TYPE_CHECKING:
 
     from kpikit.spec import Kpi
 
-__all__ = ["ADDITIVE", "fill_spine", "fiscal_key", "key_day", "localize", "spine_labels"]
+__all__ = [
+    "ADDITIVE",
+    "empty_value",
+    "fill_spine",
+    "fiscal_key",
+    "key_day",
+    "localize",
+    "spine_labels",
+]
 
 #: Measures whose value over no rows is 0 (the others are empty).
 ADDITIVE = ("sum", "count", "count_distinct")
@@ -176,9 +184,13 @@ def fill_spine(
     return out
 
 
+def empty_value(measure: Any) -> float:
+    """The value of ``measure`` over no rows: 0 when additive, else NaN (empty)."""
+    return 0.0 if measure is not None and measure.func in ADDITIVE else float("nan")
+
+
 def _empty(measure: Any, rows: int) -> pd.Series:
-    """The value of ``measure`` over no rows, ``rows`` times: 0 when additive, else NaN."""
+    """The value of ``measure`` over no rows, ``rows`` times."""
     import pandas as pd
 
-    zero = measure is not None and measure.func in ADDITIVE
-    return pd.Series(0.0 if zero else float("nan"), index=range(rows), dtype="float64")
+    return pd.Series(empty_value(measure), index=range(rows), dtype="float64")

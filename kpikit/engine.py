@@ -230,9 +230,11 @@ def _compute(
             sid: data[sid] if sid in data else read_source(spec.sources[sid], engine)
             for sid in by_source
         }
-        return _compute_rows(
+        rows = _compute_rows(
             spec, needed, chosen, by_source, natives, grain, segments, reach, window, order
         )
+        if rows is not None:
+            return rows
 
     said: list[bool] = []
 
@@ -543,7 +545,7 @@ def _source_query(
     schema, time = frame.collect_schema(), source.time
     # The span of the whole source: read from the grouped rows below, unless start or end cut
     # rows away, when it takes one small query of its own (a min and a max).
-    whole = _span(frame, time) if window != (None, None) else None
+    whole = _span(frame, time, source) if window != (None, None) else None
     if window[0] is not None:
         frame = frame.filter(
             nw.col(time) >= datetime_lit(dt.datetime.combine(window[0], dt.time()))
@@ -581,7 +583,7 @@ def _source_query(
     return _Query(grouped.with_columns(*fixes), plan, handles, whole)
 
 
-def _span(frame: Any, time: str) -> tuple[dt.date | None, dt.date | None]:
+def _span(frame: Any, time: str, source: Source) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day of a source (None when it has no dated rows)."""
     query = frame.select(nw.col(time).min().alias(_FIRST), nw.col(time).max().alias(_LAST))
     schema = query.collect_schema()
@@ -593,7 +595,7 @@ def _span(frame: Any, time: str) -> tuple[dt.date | None, dt.date | None]:
     query = query.with_columns(*fixes) if fixes else query
     native = query.to_native()
     if nw.dependencies.is_duckdb_relation(native):  # no pandas needed (kpikit._rows)
-        first, last = native.fetchall()[0]
+        first, last = _rows.fetch(native, source)[2][0]
         return _day(first), _day(last)
     row = to_pandas(query).iloc[0]
     return _day(row[_FIRST]), _day(row[_LAST])
@@ -656,8 +658,13 @@ def _compute_rows(
     reach: Span,
     window: Span,
     order: dict[str, int],
-) -> Rows:
-    """compute()'s table, finished in plain Python from DuckDB's rows (:mod:`kpikit._rows`)."""
+) -> Rows | None:
+    """compute()'s table, finished in plain Python from DuckDB's rows (:mod:`kpikit._rows`).
+
+    None when the rows, with the time spine, would hold more than :data:`_ROWS_AT_MOST` values:
+    plain Python is quicker than importing pandas for a scorecard, not for a million values, and
+    takes far more memory for them.
+    """
     calendar = spec.calendar
     table: _rows.Table = {}
     spans: dict[str, Span] = {}
@@ -665,12 +672,25 @@ def _compute_rows(
     def label(key: Any) -> str:
         return periods.label(_as_day(key, grain, calendar), grain, calendar)
 
+    types: dict[str, str | None] = {}
+    fetched = {}
+    for sid, group in by_source.items():
+        plain = [k for k in group if k.python is None]
+        if plain:
+            source = spec.sources[sid]
+            query = _source_query(source, plain, natives[sid], grain, segments, reach, calendar)
+            fetched[sid] = (query, *_rows.fetch(query.frame.to_native(), source))
+    values = sum(_rows.size(n, r, len(q.handles), segments) for q, n, _, r in fetched.values())
+    if values > _ROWS_AT_MOST:
+        return None  # too many for plain Python: the pandas path computes them
     for sid, group in by_source.items():
         source = spec.sources[sid]
         plain = [k for k in group if k.python is None]
         if plain:
-            query = _source_query(source, plain, natives[sid], grain, segments, reach, calendar)
-            names, rows = _rows.fetch(query.frame.to_native(), source)
+            query, names, kinds, rows = fetched[sid]
+            for name, kind in zip(names, kinds, strict=True):
+                if name in segments:  # a segment typed differently by two sources: guessed
+                    types[name] = kind if types.get(name, kind) == kind else None
             part, firsts, lasts = _rows.cells(
                 names, rows, plain, query.handles, label, segments, SIGNIFICANT_DIGITS, source
             )
@@ -692,32 +712,14 @@ def _compute_rows(
                 table.update(_rows.from_frame(frame, segments))
     present = {kid for kid, rows in table.items() if rows}
     _rows.formulas(table, _computable([k for k in needed if k.is_formula], present), segments)
-    keep = {kpi.id for kpi in chosen}
+    keep = [kpi.id for kpi in chosen]
     covered = _coverage(_kpi_spans({k for k in keep if table.get(k)}, spec, spans), calendar)
     cut = None  # periods read only to look back (lag) are dropped
     if window[0] is not None and reach[0] != window[0]:
         cut = periods.label(window[0], grain, calendar)
-    out = [
-        (kid, key[0], *(_none(v) for v in key[1:]), covered(kid, key[0]), *(_none(x) for x in cell))
-        for kid, rows in table.items()
-        if kid in keep
-        for key, cell in rows.items()
-        if cut is None or key[0] >= cut
-    ]
-    width = len(segments)
-    out.sort(key=lambda r: (order[r[0]], r[1], *(_missing_last(v) for v in r[2 : 2 + width])))
-    return Rows(["kpi", "period", *segments, *OUTPUT_COLUMNS[2:]], out)
-
-
-def _none(value: Any) -> Any:
-    """None for NaN (an empty number, or a missing segment); anything else as it is."""
-    return None if value != value else value
-
-
-def _missing_last(value: Any) -> tuple[bool, Any]:
-    """A sort key that puts missing values (None, NaN) last, as pandas' na_position='last'."""
-    missing = value is None or value != value
-    return (missing, None if missing else value)
+    return _rows.assemble(
+        table, keep=keep, order=order, segments=segments, covered=covered, since=cut, types=types
+    )
 
 
 def _segment_columns(schema: Any, segments: list[str]) -> list[Any]:
@@ -860,6 +862,8 @@ class _Plan:
 
 
 SIGNIFICANT_DIGITS = 12
+#: The most values (KPIs x periods x segments, the time spine included) finished in plain Python.
+_ROWS_AT_MOST = 200_000
 
 
 def _significant(values: pd.Series) -> pd.Series:
@@ -870,12 +874,7 @@ def _significant(values: pd.Series) -> pd.Series:
     before ratios, formulas and comparisons are derived from it, makes every backend give the same
     numbers; a difference of two nearly equal sums would otherwise magnify those last bits.
     """
-    import numpy as np
     import pandas as pd
 
-    numbers = values.to_numpy(dtype="float64", copy=True)
-    finite = np.isfinite(numbers) & (numbers != 0)
-    magnitude = np.floor(np.log10(np.abs(numbers[finite])))
-    scale = 10.0 ** (SIGNIFICANT_DIGITS - 1 - magnitude)
-    numbers[finite] = np.round(numbers[finite] * scale) / scale
+    numbers = _rows.significant_array(values.to_numpy(dtype="float64"), SIGNIFICANT_DIGITS)
     return pd.Series(numbers, index=values.index, name=values.name)

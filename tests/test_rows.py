@@ -8,6 +8,7 @@ DataFrame it gives against compute()'s documented types, and which path a call t
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import warnings
 from pathlib import Path
@@ -110,9 +111,11 @@ def _paths(**kwargs: object) -> list[str]:
     taken: list[str] = []
     plain = engine._compute_rows
 
-    def spy(*args: object, **kw: object) -> Rows:
-        taken.append("rows")
-        return plain(*args, **kw)  # type: ignore[arg-type]
+    def spy(*args: object, **kw: object) -> Rows | None:
+        rows = plain(*args, **kw)  # type: ignore[arg-type]
+        if rows is not None:
+            taken.append("rows")
+        return rows
 
     engine._compute_rows = spy  # type: ignore[assignment]
     try:
@@ -130,6 +133,24 @@ def test_duckdb_finishes_in_plain_python_unless_a_step_needs_pandas() -> None:
     assert _paths(backend="pandas") == ["pandas"]
     orders = duckdb.read_csv(str(ROOT / "data" / "orders.csv"))
     assert _paths(data={"orders": orders}, kpis=["revenue"]) == ["rows"]
+
+
+@pytest.mark.filterwarnings("ignore:left out:kpikit.errors.KpikitWarning")
+def test_a_result_too_large_for_plain_python_takes_the_pandas_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kpikit.engine as engine
+
+    assert _paths(backend="duckdb", grain="day", kpis=["revenue"]) == ["rows"]  # 3 years of days
+    monkeypatch.setattr(engine, "_ROWS_AT_MOST", 1000)
+    assert _paths(backend="duckdb", grain="day", kpis=["revenue"]) == ["pandas"]
+    got = compute(SPEC, backend="duckdb", grain="day", kpis=["revenue"])
+    orders = pd.read_csv(ROOT / "data" / "orders.csv", parse_dates=["order_date"])
+    orders = orders[~orders["refunded"]]  # revenue: orders that were not refunded
+    by_hand = orders.groupby(orders["order_date"].dt.strftime("%Y-%m-%d"))["revenue"].sum()
+    values = got.set_index("period")["value"]
+    np.testing.assert_allclose(values[by_hand.index], by_hand.to_numpy(), rtol=1e-11)
+    assert (values.drop(by_hand.index) == 0).all()  # days without orders are on the spine, as 0
 
 
 @pytest.mark.filterwarnings("ignore:left out:kpikit.errors.KpikitWarning")
@@ -182,3 +203,87 @@ def test_nan_and_null_segments_stay_apart_and_each_gets_the_whole_spine(tmp_path
     missing = got[got["size"].isna()].groupby("period")["value"].apply(sorted).to_dict()
     assert missing == {"2026-01": [20.0, 40.0], "2026-02": [0.0, 2.0], "2026-03": [0.0, 4.0]}
     assert len(got) == 9
+
+
+def test_rounding_one_value_and_an_array_give_the_same_bits() -> None:
+    from kpikit._rows import significant_array
+
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal(50_000) * 10.0 ** rng.integers(-320, 300, 50_000)
+    edges = [1e-310, 5e-324, 1.7e308, 999.9999999999999, 1e16, 1.2682561951e16, 6.07437204796e-12]
+    values = np.concatenate([values, edges, [-v for v in edges]])
+    array = significant_array(values, 12)
+    one = np.array([significant(float(v), 12) for v in values])
+    assert np.array_equal(array.view("int64"), one.view("int64"))
+    assert significant(1e-310, 12) == 1e-310  # too small to scale: left as it is, no error
+
+
+def _stores(folder: Path) -> Path:
+    (folder / "d.csv").write_text(
+        "ts,coupon,store,amount\n2026-01-05,SAVE10,1,10\n2026-01-20,,2,5\n"
+        "2026-02-03,,,7\n2026-02-10,,,8\n"
+    )
+    (folder / "spec.yml").write_text(
+        "version: 1\nsources:\n  d: {path: d.csv, time: ts}\nkpis:\n"
+        "  revenue: {name: Revenue, source: d, measure: sum(amount), unit: currency,"
+        " direction: up}\n"
+    )
+    return folder / "spec.yml"
+
+
+def test_segment_types_follow_the_column_not_the_values_left(tmp_path: Path) -> None:
+    spec = _stores(tmp_path)
+    # Text stays text and whole numbers with a missing one are floats, even where every value
+    # left is missing; with no rows at all, whole numbers are int64.
+    february = compute(spec, by="coupon", start="2026-02", backend="duckdb")
+    assert str(february["coupon"].dtype) == "str" and february["coupon"].isna().all()
+    assert february["value"].tolist() == [15.0]
+    assert str(compute(spec, by="store", start="2026-02", backend="duckdb")["store"].dtype) == (
+        "float64"
+    )
+    assert str(compute(spec, by="store", start="2030-01", backend="duckdb")["store"].dtype) == (
+        "int64"
+    )
+
+
+def test_whole_numbers_with_a_missing_one_print_as_floats_on_both_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _stores(tmp_path)
+    for backend in ("pandas", "duckdb"):
+        assert (
+            main(["compute", str(spec), "--by", "store", "--format", "csv", "--backend", backend])
+            == 0
+        )
+        assert capsys.readouterr().out.splitlines()[1:4] == [
+            "revenue,2026-01,1.0,False,10.0,,",
+            "revenue,2026-01,2.0,False,5.0,,",
+            "revenue,2026-01,,False,0.0,,",
+        ]
+
+
+def test_a_date_segment_prints_as_a_date_in_csv_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cohorts = pa.table(
+        {
+            "ts": pa.array([dt.date(2026, 1, 5), dt.date(2026, 1, 9)], pa.date32()),
+            "cohort": pa.array([dt.date(2020, 1, 1), dt.date(2021, 1, 1)], pa.date32()),
+            "amount": [10.0, 5.0],
+        }
+    )
+    pq.write_table(cohorts, tmp_path / "c.parquet")
+    (tmp_path / "spec.yml").write_text(
+        "version: 1\nsources:\n  c: {path: c.parquet, time: ts}\nkpis:\n"
+        "  revenue: {name: Revenue, source: c, measure: sum(amount), unit: currency,"
+        " direction: up}\n"
+    )
+    for backend in ("pandas", "duckdb"):
+        args = ["compute", str(tmp_path / "spec.yml"), "--by", "cohort", "--backend", backend]
+        assert main([*args, "--format", "csv"]) == 0
+        assert capsys.readouterr().out.splitlines()[1] == "revenue,2026-01,2020-01-01,False,10.0,,"
+        assert main([*args, "--format", "json"]) == 0
+        assert '"cohort": "2020-01-01"' in capsys.readouterr().out
