@@ -18,7 +18,9 @@ memory. CSV files are read alike everywhere: empty cells are missing values (tex
 stays text), ``true``/``false`` are booleans, column types are inferred from every row, and the
 time column is parsed as dates or timestamps -- a value that is not a date raises
 :class:`~kpikit.errors.DataError` naming it. A timezone-aware Parquet timestamp is read as the
-wall-clock time in its own zone on every backend.
+wall-clock time in its own zone on every backend; so is CSV text with a UTC offset
+(``2026-01-31T20:00:00-05:00``), row by row, unless the source has a ``timezone``: then both are
+instants shown in that zone (see :mod:`kpikit._time`).
 
 Spark uses the active ``SparkSession`` (so yours, on a cluster), or starts a local one whose SQL
 time zone is UTC. duckdb, polars and pyspark are imported only when their backend reads a source.
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from narwhals import dependencies as deps
 
+from kpikit._time import UTC_OFFSET
 from kpikit.errors import DataError, KpikitError, ParameterError, did_you_mean
 
 if TYPE_CHECKING:
@@ -76,9 +79,11 @@ class Backend:
         read: turns a :class:`~kpikit.spec.Source` into a native frame of the library, lazy
             where the library can be; called only after the file was found.
         owns: whether a native frame belongs to this library.
-        parse_times: turns a text column of such a frame into timestamps; returns the new frame
-            and the first value that is not a date (None when all are), or None when the backend
-            needs no such help (pandas parses in :func:`kpikit._data.as_datetime`).
+        parse_times: turns a text column of such a frame into naive timestamps, given the
+            source's time zone or None (see :func:`kpikit._data.as_datetime` for the rule on UTC
+            offsets); returns the new frame and the first value that is not a date (None when
+            all are), or None when the backend needs no such help (pandas parses in
+            :func:`kpikit._data.as_datetime`).
     """
 
     name: str
@@ -86,7 +91,7 @@ class Backend:
     extra: str | None
     read: Callable[[Source], Any]
     owns: Callable[[Any], bool]
-    parse_times: Callable[[Any, str], tuple[Any, Any]] | None = None
+    parse_times: Callable[[Any, str, str | None], tuple[Any, Any]] | None = None
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -140,18 +145,21 @@ def read_source(source: Source, backend: str | None = None) -> Any:
     _check_exists(source)
     native = chosen.read(source)
     check_columns(native, [source.time], source.id, "its time column")
-    return as_datetime(native, source.time, f"{source.path.name} (source '{source.id}')")
+    where = f"{source.path.name} (source '{source.id}')"
+    return as_datetime(native, source.time, where, source.timezone)
 
 
-def parse_text_times(native: Any, column: str) -> tuple[Any, Any] | None:
+def parse_text_times(native: Any, column: str, zone: str | None = None) -> tuple[Any, Any] | None:
     """Parse a text column of a non-pandas frame as timestamps, with its library's own parser.
 
-    Returns ``(frame, bad)`` where ``bad`` is the first value that is not a date (None when all
-    are), or None when no registered backend owns the frame.
+    Text with a UTC offset becomes ``zone``'s wall-clock time, or without ``zone`` the time
+    written before the offset (:func:`kpikit._data.as_datetime`). Returns ``(frame, bad)``
+    where ``bad`` is the first value that is not a date (None when all are), or None when no
+    registered backend owns the frame.
     """
     for backend in _REGISTRY.values():
         if backend.parse_times is not None and backend.owns(native):
-            return backend.parse_times(native, column)
+            return backend.parse_times(native, column, zone)
     return None
 
 
@@ -273,13 +281,35 @@ def _read_polars(source: Source) -> Any:
     return frame
 
 
-def _polars_times(native: Any, column: str) -> tuple[Any, Any]:
+def _polars_times(native: Any, column: str, zone: str | None) -> tuple[Any, Any]:
+    """Polars infers one format from the first value, and lazily refuses one with an offset.
+
+    So rows with an offset are parsed apart from the others: without their offset for the
+    written time, or as instants (``time_zone="UTC"``) converted to ``zone``. The one pass that
+    looks for a bad value also says whether any row has an offset; when none has, the plain
+    parse is kept.
+    """
     import polars as pl
 
-    parsed = pl.col(column).str.to_datetime(strict=False, time_unit="us")
-    misfit = native.lazy().filter(pl.col(column).is_not_null() & parsed.is_null())
-    bad = misfit.select(column).head(1).collect()
-    return native.with_columns(parsed), (bad.item() if bad.height else None)
+    text = pl.col(column)
+    plain = text.str.to_datetime(strict=False, time_unit="us")
+    aware = text.str.contains(UTC_OFFSET)
+    parsed = text.str.replace(UTC_OFFSET, "${1}").str.to_datetime(strict=False, time_unit="us")
+    if zone is not None:
+        offsets_only = pl.when(aware).then(text)  # null elsewhere
+        instant = offsets_only.str.to_datetime(strict=False, time_unit="us", time_zone="UTC")
+        local = instant.dt.convert_time_zone(zone).dt.replace_time_zone(None)
+        parsed = pl.when(aware).then(local).otherwise(parsed)
+    has_offsets, bad = (
+        native.lazy()
+        .select(
+            aware.any().alias("aware"),
+            text.filter(text.is_not_null() & parsed.is_null()).first().alias("bad"),
+        )
+        .collect()
+        .row(0)
+    )
+    return native.with_columns((parsed if has_offsets else plain).alias(column)), bad
 
 
 register(
@@ -318,17 +348,44 @@ def _read_duckdb(source: Source) -> Any:
                 relation = relation.project(f"* REPLACE (timezone('{zone}', {time}) AS {time})")
             return relation
         # sample_size=-1: types from every row, as pandas does
-        return con.read_csv(str(source.path), header=True, sample_size=-1)
+        relation = con.read_csv(str(source.path), header=True, sample_size=-1)
+        types = {c: str(t) for c, t in zip(relation.columns, relation.dtypes, strict=True)}
+        if "TIME ZONE" in types.get(source.time, ""):
+            # Written offsets: DuckDB keeps the instants (and takes naive times beside them in
+            # the session's zone). Read the text again with the types found (so only a sample
+            # is sniffed, not every row) and parse it as every backend does.
+            types[source.time] = "VARCHAR"
+            relation = con.read_csv(str(source.path), header=True, dtype=types)
+            time = _quote(source.time)
+            parsed = _duckdb_parse(time, source.timezone)
+            relation = relation.project(f"* REPLACE ({parsed} AS {time})")
+        return relation
     except (OSError, duckdb.Error) as exc:
         raise _unreadable(source, exc) from None
 
 
-def _duckdb_times(native: Any, column: str) -> tuple[Any, Any]:
+def _duckdb_parse(name: str, zone: str | None) -> str:
+    """SQL for the text column ``name`` (quoted) as naive timestamps, by the rule on offsets.
+
+    A row with a UTC offset is an instant (``TIMESTAMPTZ``) shown in ``zone``, or without
+    ``zone`` the time written before the offset (stripped here: what a cast to ``TIMESTAMP``
+    does with an offset has changed between DuckDB versions).
+    """
+    aware = f"regexp_matches({name}, '{UTC_OFFSET}')"
+    if zone is None:
+        local = f"TRY_CAST(regexp_replace({name}, '{UTC_OFFSET}', '\\1') AS TIMESTAMP)"
+    else:
+        text = zone.replace("'", "''")
+        local = f"timezone('{text}', TRY_CAST({name} AS TIMESTAMPTZ))"
+    return f"CASE WHEN {aware} THEN {local} ELSE TRY_CAST({name} AS TIMESTAMP) END"
+
+
+def _duckdb_times(native: Any, column: str, zone: str | None) -> tuple[Any, Any]:
     name = _quote(column)
-    misfit = native.filter(f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP) IS NULL")
+    parsed = _duckdb_parse(name, zone)
+    misfit = native.filter(f"{name} IS NOT NULL AND ({parsed}) IS NULL")
     bad = misfit.project(name).limit(1).fetchall()
-    parsed = native.project(f"* REPLACE (TRY_CAST({name} AS TIMESTAMP) AS {name})")
-    return parsed, (bad[0][0] if bad else None)
+    return native.project(f"* REPLACE ({parsed} AS {name})"), (bad[0][0] if bad else None)
 
 
 register(
@@ -409,18 +466,47 @@ def _read_spark(source: Source) -> Any:
             multiLine=True,  # quoted line breaks, as every other CSV reader
             escape='"',  # "" inside quotes is a quote (RFC 4180), not \"
         )
-        if source.timezone and source.time in frame.columns:
-            # Spark infers written times as instants in the session's zone: they are wall-clock
-            # times, which a source's timezone takes as already local.
-            if frame.schema[source.time].dataType.typeName() == "timestamp":
-                frame = frame.withColumn(source.time, frame[source.time].cast("timestamp_ntz"))
+        if source.time in frame.columns and frame.schema[source.time].dataType.typeName() == (
+            "timestamp"
+        ):
+            # Spark infers every written time as an instant, naive ones in the session's zone.
+            # Read the text again, with the schema found (no second pass), and parse it as
+            # every backend does.
+            from pyspark.sql.types import StringType, StructField, StructType
+
+            fields = [
+                StructField(f.name, StringType()) if f.name == source.time else f
+                for f in frame.schema.fields
+            ]
+            frame = spark.read.csv(
+                str(source.path), schema=StructType(fields), header=True, multiLine=True, escape='"'
+            )
+            frame = frame.withColumn(source.time, _spark_parse(frame, source.time, source.timezone))
         return frame
     except (OSError, PySparkException) as exc:
         raise _unreadable(source, exc) from None
 
 
-def _spark_times(native: Any, column: str) -> tuple[Any, Any]:
-    parsed = native[column].try_cast("timestamp_ntz")
+def _spark_parse(native: Any, column: str, zone: str | None) -> Any:
+    """The text column ``column`` as ``timestamp_ntz``, by the rule on UTC offsets.
+
+    A row with an offset is an instant (``timestamp``) shown in ``zone``, or without ``zone`` the
+    time written before the offset (stripped here, as on the other backends).
+    """
+    from pyspark.sql import functions as F
+
+    text = native[column]
+    if zone is None:
+        local = F.regexp_replace(text, UTC_OFFSET, "$1").try_cast("timestamp_ntz")
+    else:
+        session = native.sparkSession.conf.get("spark.sql.session.timeZone")
+        instant = text.try_cast("timestamp").cast("timestamp_ntz")  # in the session's zone
+        local = F.convert_timezone(F.lit(session), F.lit(zone), instant)
+    return F.when(text.rlike(UTC_OFFSET), local).otherwise(text.try_cast("timestamp_ntz"))
+
+
+def _spark_times(native: Any, column: str, zone: str | None) -> tuple[Any, Any]:
+    parsed = _spark_parse(native, column, zone)
     misfit = native.filter(native[column].isNotNull() & parsed.isNull())
     bad = misfit.select(column).limit(1).collect()
     return native.withColumn(column, parsed), (bad[0][0] if bad else None)

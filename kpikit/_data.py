@@ -62,13 +62,18 @@ def read_source(source: Source) -> pd.DataFrame:
     return read(source, "pandas")
 
 
-def as_datetime(frame: Any, column: str, where: str) -> Any:
+def as_datetime(frame: Any, column: str, where: str, zone: str | None = None) -> Any:
     """Return ``frame`` with ``column`` as a datetime column; the caller's frame is not changed.
 
     Frames whose column is already a date or datetime come back as they are. Text (and, for
     pandas, Python ``date`` objects, as a frame of your own may hold) is parsed: by pandas, or
     by the frame's own library for Polars, DuckDB and Spark (ISO dates and timestamps such as
     ``2026-11-30`` or ``2026-11-30 23:59``), which costs one extra pass over a lazy frame.
+
+    Text with a UTC offset (``2026-01-31T20:00:00-05:00``, see :data:`kpikit._time.UTC_OFFSET`)
+    is an instant: with ``zone`` (the source's ``timezone``) it becomes that zone's wall-clock
+    time; without, the time written before its offset, row by row (one offset for the whole
+    column may come back as pandas' time-zone-aware dtype, which :func:`prepare` reads alike).
 
     Raises:
         DataError: naming ``where``, the column and the first value that is not a date.
@@ -86,20 +91,15 @@ def as_datetime(frame: Any, column: str, where: str) -> Any:
 
         values = native[column]
         try:
-            parsed = pd.to_datetime(values, format="ISO8601")
-        except (ValueError, TypeError):
-            try:  # one consistent non-ISO format, e.g. 11/30/2026 (pandas infers it)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
-                    parsed = pd.to_datetime(values)
-            except (ValueError, TypeError) as exc:
-                try:
-                    coerced = pd.to_datetime(values, format="ISO8601", errors="coerce")
-                    bad = values[coerced.isna() & values.notna()].head(1).tolist()
-                except (ValueError, TypeError):  # e.g. mixed time zone offsets
-                    bad = []
-                why = None if bad else str(exc).splitlines()[0].rstrip(".")
-                raise _not_dates(where, column, bad[0] if bad else None, why) from None
+            parsed = _pandas_times(values, zone)
+        except (ValueError, TypeError) as exc:
+            try:  # utc=True: mixed offsets are no reason to miss the bad value
+                coerced = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+                bad = values[coerced.isna() & values.notna()].head(1).tolist()
+            except (ValueError, TypeError):
+                bad = []
+            why = None if bad else str(exc).splitlines()[0].rstrip(".")
+            raise _not_dates(where, column, bad[0] if bad else None, why) from None
         if not isinstance(parsed.dtype, pd.DatetimeTZDtype) and parsed.dtype.kind != "M":
             raise _not_dates(
                 where, column, values.dropna().iloc[0] if values.notna().any() else None
@@ -108,7 +108,7 @@ def as_datetime(frame: Any, column: str, where: str) -> Any:
     if dtype == nw.String:
         from kpikit._backends import parse_text_times
 
-        outcome = parse_text_times(native, column)
+        outcome = parse_text_times(native, column, zone)
         if outcome is not None:
             if outcome[1] is not None:
                 raise _not_dates(where, column, outcome[1])
@@ -118,6 +118,38 @@ def as_datetime(frame: Any, column: str, where: str) -> Any:
         except Exception as exc:  # the message and type depend on the library
             raise _not_dates(where, column, None, str(exc).splitlines()[0]) from None
     raise _not_dates(where, column, None, f"a column of type {dtype}")
+
+
+def _pandas_times(values: pd.Series, zone: str | None) -> pd.Series:
+    """``values`` parsed by pandas; raises ValueError or TypeError when one is not a date.
+
+    ISO text first (one offset for every row gives pandas' time-zone-aware dtype). pandas
+    refuses offsets that differ, or that some rows lack, unless told ``utc=True``: then the rows
+    with an offset are found by :data:`~kpikit._time.UTC_OFFSET` and parsed as instants into
+    ``zone``'s wall-clock time, or, without ``zone``, as the time written before the offset.
+    Last, one consistent non-ISO format such as ``11/30/2026``, which pandas infers.
+    """
+    import pandas as pd
+
+    from kpikit._time import UTC_OFFSET
+
+    try:
+        return pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError):
+        try:
+            written = values.str.replace(UTC_OFFSET, r"\1", regex=True)  # the offsets cut off
+            aware = written.notna() & (written != values)
+        except AttributeError:  # not text (e.g. Python dates beside other objects)
+            aware = None
+        if aware is None or not aware.any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
+                return pd.to_datetime(values)
+    wall = pd.to_datetime(written, format="ISO8601")
+    if zone is None:
+        return wall
+    instants = pd.to_datetime(values.where(aware), format="ISO8601", utc=True)
+    return instants.dt.tz_convert(zone).dt.tz_localize(None).where(aware, wall)
 
 
 def _not_dates(
@@ -167,16 +199,18 @@ def check_columns(frame: Any, needed: Iterable[str], source_id: str, where: str)
 def prepare(source: Source, native: Any) -> Any:
     """A narwhals frame whose time column holds naive local datetimes (``native`` unchanged).
 
-    Dates become midnight datetimes; timezone-aware times keep their wall-clock time, so each
-    row falls in its own local calendar day, unless the source has a ``timezone``: then they are
-    converted to that zone's wall-clock time (naive times are taken as already in it).
+    Dates become midnight datetimes; timezone-aware times (and text with a UTC offset, row by
+    row) keep their wall-clock time, so each row falls in its own local calendar day, unless the
+    source has a ``timezone``: then they are converted to that zone's wall-clock time (naive
+    times are taken as already in it).
     """
     check_columns(native, [source.time], source.id, "its time column")
-    parsed = as_datetime(native, source.time, f"source '{source.id}'")
-    if getattr(source, "timezone", None):  # bucket in the source's zone (see kpikit._time)
+    zone = getattr(source, "timezone", None)
+    parsed = as_datetime(native, source.time, f"source '{source.id}'", zone)
+    if zone:  # bucket in the source's zone (see kpikit._time)
         from kpikit._time import localize
 
-        parsed = localize(parsed, source.time, str(source.timezone))
+        parsed = localize(parsed, source.time, str(zone))
     frame = nw.from_native(parsed)
     dtype = frame.collect_schema()[source.time]
     if dtype == nw.Date:

@@ -6,6 +6,9 @@
   period's first day.
 - **Time zones.** A source's ``timezone:`` buckets its timestamps in that zone: time-zone-aware
   timestamps are converted to the zone's wall-clock time, naive ones are taken as already local.
+  Text with a UTC offset (``2026-01-31T20:00:00-05:00``, ``...Z``; :data:`UTC_OFFSET`) is
+  time-zone-aware, row by row: without ``timezone:`` each row keeps the time written before its
+  offset, as an aware pandas or Parquet column keeps its own zone's wall-clock time.
 - **The time spine.** Every period from the first to the last appears in the result, even with
   no rows: additive KPIs (``sum``, ``count``, ``count_distinct``) are 0 there, the others NaN.
 
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADDITIVE",
+    "UTC_OFFSET",
     "empty_value",
     "fill_spine",
     "fiscal_key",
@@ -44,6 +48,12 @@ __all__ = [
 
 #: Measures whose value over no rows is 0 (the others are empty).
 ADDITIVE = ("sum", "count", "count_distinct")
+
+#: A time of day followed by a UTC offset (``Z``, ``+02:00``, ``-0500`` or ``+02``) at the end of
+#: a text; group 1 is the time without the offset. One pattern for every backend's regular
+#: expressions (Python, Rust, RE2 and Java read it alike), so they agree on which rows are aware.
+#: The time before the offset keeps a date such as ``31-01-2026`` from reading as one.
+UTC_OFFSET = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)(?:Z|[+-]\d\d(?::?\d\d)?)$"
 
 
 _MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
