@@ -237,6 +237,7 @@ def _compute(
             return rows
 
     said: list[bool] = []
+    computed = {kpi.id for group in by_source.values() for kpi in group}  # with rows or not
 
     def aggregate(days: Span) -> tuple[pd.DataFrame, dict[str, Span]]:
         parts, spans = [], {}
@@ -269,9 +270,7 @@ def _compute(
 
         table = pd.concat(parts, ignore_index=True).astype({"kpi": "str", "period": "str"})
         table = windows.apply(table, segments)
-        formulas = _computable(
-            [k for k in needed if k.is_formula], set(table["kpi"]), warn=not said
-        )
+        formulas = _computable([k for k in needed if k.is_formula], computed, warn=not said)
         said.append(True)  # comparisons aggregate again: say it once
         if formulas:
             table = pd.concat([table, evaluate(table, formulas, segments)], ignore_index=True)
@@ -387,7 +386,8 @@ def _check_data_ids(spec: Spec, data: dict[str, Any]) -> None:
 def _computable(formulas: list[Kpi], computed: set[str], *, warn: bool = True) -> list[Kpi]:
     """The formulas whose inputs were all computed (in order); warn about the others.
 
-    Inputs are missing only when ``by=`` left their KPIs out, which has already been said.
+    ``computed`` holds the KPIs aggregated, with rows or without (no data in the periods asked
+    for): inputs are missing only when ``by=`` left their KPIs out, which has already been said.
     """
     kept, available = [], set(computed)
     for kpi in formulas:
@@ -710,8 +710,8 @@ def _compute_rows(
             )
             for frame in frames:
                 table.update(_rows.from_frame(frame, segments))
-    present = {kid for kid, rows in table.items() if rows}
-    _rows.formulas(table, _computable([k for k in needed if k.is_formula], present), segments)
+    computed = {kpi.id for group in by_source.values() for kpi in group}  # with rows or not
+    _rows.formulas(table, _computable([k for k in needed if k.is_formula], computed), segments)
     keep = [kpi.id for kpi in chosen]
     covered = _coverage(_kpi_spans({k for k in keep if table.get(k)}, spec, spans), calendar)
     cut = None  # periods read only to look back (lag) are dropped

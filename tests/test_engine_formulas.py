@@ -155,3 +155,21 @@ def test_the_sample_specs_formula_kpis_match_pandas_on_the_sample_data() -> None
         assert table[("revenue_growth_yoy", period)] == pytest.approx(growth)
         conversion = count[period] / sessions[period]
         assert table[("conversion_rate", period)] == pytest.approx(conversion)
+
+
+def test_formulas_over_inputs_without_data_are_empty_and_say_nothing(spec, backend, native) -> None:  # type: ignore[no-untyped-def]
+    # After the data ends, nothing is computed and nothing is "left out" (no warning at all:
+    # pytest turns warnings into errors).
+    assert compute(spec, start="2030-01", end="2030-03", backend=backend).empty
+    # No sessions at all: conversion (orders / sessions) is empty in every month of the orders.
+    no_sessions = native(SESSIONS.iloc[0:0])
+    table = compute(spec, kpis=["conversion"], data={"web": no_sessions}, backend=backend)
+    assert table["period"].tolist() == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+    ]
+    assert table["value"].isna().all()
