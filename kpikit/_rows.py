@@ -350,7 +350,7 @@ def cells(
             continue
         if key not in labels:
             labels[key] = label(key)
-        where = (labels[key], *(_one_nan(row[i]) for i in segment_at))
+        where = (labels[key], *(row[i] for i in segment_at))
         firsts.append(row[first])
         lasts.append(row[last])
         for kpi in kpis:
@@ -483,15 +483,6 @@ def _evaluate(kpi: Kpi, table: Table, key: Key) -> float:
         divide=_divide,
     )
     return value
-
-
-def _one_nan(value: Any) -> Any:
-    """A segment value, with every float NaN as the same object, so NaN keys match in a dict.
-
-    (NaN equals nothing, not even itself; a dict finds a key by identity first.) NULL stays None:
-    DuckDB groups NaN and NULL apart, and both show as NaN in compute()'s DataFrame.
-    """
-    return NAN if value != value else value
 
 
 def _value(table: Table, kid: str, key: Key | None) -> float:

@@ -18,8 +18,9 @@ Rules the result keeps:
 - A ratio KPI is Σ numerator / Σ denominator within each period and segment, never a mean of row
   ratios. A zero or missing denominator gives value NaN (numerator and denominator are still
   reported, so the reader sees why), never 0 or infinity.
-- Rows whose segment value is missing form their own segment (NA in the segment column), so
-  additive KPIs summed over segments equal the ungrouped total.
+- Rows whose segment value is missing (empty, or NaN in a column of numbers) form one segment of
+  their own (NA in the segment column), so additive KPIs summed over segments equal the
+  ungrouped total.
 - A timestamp belongs to its calendar day: in its source's ``timezone`` when the spec gives one
   (see :mod:`kpikit._time`), else in its own time zone. Weeks, quarters and years follow the
   spec's ``calendar`` (Sunday weeks, fiscal quarters and years).
@@ -725,15 +726,17 @@ def _compute_rows(
 def _segment_columns(schema: Any, segments: list[str]) -> list[Any]:
     """Segment columns typed as pandas reads them from a CSV, whatever the backend.
 
-    Whole numbers become 64-bit integers (Spark infers 32-bit ones), other numbers 64-bit floats.
+    Whole numbers become 64-bit integers (Spark infers 32-bit ones), other numbers 64-bit floats
+    with NaN as missing (pandas groups NaN with empty cells; DuckDB, Polars and Spark keep them
+    apart unless told).
     """
     out = []
     for name in segments:
         dtype = schema[name]
         if dtype.is_integer():
             out.append(nw.col(name).cast(nw.Int64))
-        elif dtype.is_float():
-            out.append(nw.col(name).cast(nw.Float64))
+        elif dtype.is_float():  # NaN is missing, as an empty cell: one segment with NULL
+            out.append(nw.col(name).cast(nw.Float64).fill_nan(None))
         else:
             out.append(nw.col(name))
     return out

@@ -180,11 +180,18 @@ def test_the_examples_in_the_docstrings_run() -> None:
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
-def test_nan_and_null_segments_stay_apart_and_each_gets_the_whole_spine(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compare", [None, "previous"], ids=["rows", "pandas"])
+def test_nan_and_null_segments_are_one_missing_segment_with_the_whole_spine(
+    tmp_path: Path, compare: str | None
+) -> None:
     (tmp_path / "ads.yml").write_text(
         "version: 1\n"
         "sources:\n  ads: {path: ads.csv, time: date}\n"
         "kpis:\n  spend: {name: Spend, source: ads, measure: sum(spend), unit: currency,"
+        " direction: down}\n"
+        "  mean_spend: {name: Mean spend, source: ads, measure: mean(spend), unit: currency,"
+        " direction: down}\n"
+        "  spend_k: {name: Spend in thousands, formula: spend / 1000, unit: currency,"
         " direction: down}\n"
     )
     rows = duckdb.sql(
@@ -195,14 +202,19 @@ def test_nan_and_null_segments_stay_apart_and_each_gets_the_whole_spine(tmp_path
         ") AS t(date, size, spend)"
     )
     (tmp_path / "ads.csv").write_text("date,size,spend\n")  # the spec needs a file; data= is used
-    got = compute(tmp_path / "ads.yml", by="size", data={"ads": rows})
-    # By hand: DuckDB groups NaN and NULL apart; both show as NaN; a period without rows is 0.
-    known = got[got["size"].notna()]
-    assert known["size"].tolist() == [1.5] * 3
-    assert known["value"].tolist() == [10.0, 1.0, 0.0]
-    missing = got[got["size"].isna()].groupby("period")["value"].apply(sorted).to_dict()
-    assert missing == {"2026-01": [20.0, 40.0], "2026-02": [0.0, 2.0], "2026-03": [0.0, 4.0]}
-    assert len(got) == 9
+    got = compute(tmp_path / "ads.yml", by="size", data={"ads": rows}, compare=compare)
+    # By hand: NaN is missing, like NULL, so they make one segment, as pandas groups them; a
+    # period without rows is 0 for a sum and empty for a mean.
+    known = got[got["size"] == 1.5].set_index(["kpi", "period"])["value"]
+    missing = got[got["size"].isna()].set_index(["kpi", "period"])["value"]
+    assert len(got) == 3 * 2 * 3  # 3 KPIs, 2 segments, 3 months
+    assert missing["spend"].tolist() == [60.0, 2.0, 4.0]
+    assert missing["mean_spend"].tolist() == [30.0, 2.0, 4.0]
+    assert missing["spend_k"].tolist() == [0.06, 0.002, 0.004]
+    assert known["spend"].tolist() == [10.0, 1.0, 0.0]
+    assert known["mean_spend"].iloc[:2].tolist() == [10.0, 1.0] and np.isnan(
+        known["mean_spend"].iloc[2]
+    )
 
 
 def test_rounding_one_value_and_an_array_give_the_same_bits() -> None:
