@@ -58,11 +58,11 @@ __all__ = [
     "cells",
     "fetch",
     "fill_spine",
-    "size",
     "formulas",
     "from_frame",
     "significant",
     "significant_array",
+    "size",
     "warn_undated",
 ]
 

@@ -673,41 +673,38 @@ def _compute_rows(
     def label(key: Any) -> str:
         return periods.label(_as_day(key, grain, calendar), grain, calendar)
 
-    types: dict[str, str | None] = {}
     fetched = {}
     for sid, group in by_source.items():
         plain = [k for k in group if k.python is None]
         if plain:
             source = spec.sources[sid]
             query = _source_query(source, plain, natives[sid], grain, segments, reach, calendar)
-            fetched[sid] = (query, *_rows.fetch(query.frame.to_native(), source))
-    values = sum(_rows.size(n, r, len(q.handles), segments) for q, n, _, r in fetched.values())
+            fetched[sid] = (plain, query, *_rows.fetch(query.frame.to_native(), source))
+    values = sum(_rows.size(n, r, len(q.handles), segments) for _, q, n, _, r in fetched.values())
     if values > _ROWS_AT_MOST:
         return None  # too many for plain Python: the pandas path computes them
-    for sid, group in by_source.items():
-        source = spec.sources[sid]
-        plain = [k for k in group if k.python is None]
-        if plain:
-            query, names, kinds, rows = fetched[sid]
-            for name, kind in zip(names, kinds, strict=True):
-                if name in segments:  # a segment typed differently by two sources: guessed
-                    types[name] = kind if types.get(name, kind) == kind else None
-            part, firsts, lasts = _rows.cells(
-                names, rows, plain, query.handles, label, segments, SIGNIFICANT_DIGITS, source
-            )
-            spans[sid] = query.whole or (
-                _day(min(firsts)) if firsts else None,
-                _day(max(lasts)) if lasts else None,
-            )
-            labels = spine_labels(reach, spans[sid], grain, calendar)
-            _rows.fill_spine(part, plain, labels, segments)
-            table.update(part)
-        if len(plain) < len(group):  # Python KPIs, from all rows, on pandas (kpikit._python_kpis)
+    types: dict[str, str | None] = {}
+    for sid, (plain, query, names, kinds, rows) in fetched.items():
+        for name, kind in zip(names, kinds, strict=True):
+            if name in segments:  # a segment typed differently by two sources: guessed
+                types[name] = kind if types.get(name, kind) == kind else None
+        part, firsts, lasts = _rows.cells(
+            names, rows, plain, query.handles, label, segments, SIGNIFICANT_DIGITS,
+            spec.sources[sid],
+        )  # fmt: skip
+        spans[sid] = query.whole or (
+            _day(min(firsts)) if firsts else None,
+            _day(max(lasts)) if lasts else None,
+        )
+        _rows.fill_spine(part, plain, spine_labels(reach, spans[sid], grain, calendar), segments)
+        table.update(part)
+    for sid, group in by_source.items():  # Python KPIs, from all rows, on pandas (_python_kpis)
+        pythons = [k for k in group if k.python is not None]
+        if pythons:
             from kpikit._python_kpis import compute_python
 
-            pythons = [k for k in group if k.python is not None]
             frames, spans[sid] = compute_python(
-                source, pythons, natives[sid], grain, segments, reach, calendar
+                spec.sources[sid], pythons, natives[sid], grain, segments, reach, calendar
             )
             for frame in frames:
                 table.update(_rows.from_frame(frame, segments))
